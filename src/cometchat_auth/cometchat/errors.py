@@ -29,7 +29,10 @@ class CometChatError(Exception):
         self.details: Mapping[str, Sequence[str]] = details or {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, message={self.message!r})"
+        return (
+            f"{type(self).__name__}(code={self.code!r}, status={self.status!r}, "
+            f"message={self.message!r})"
+        )
 
 
 class InvalidUid(CometChatError, ValueError):
@@ -49,7 +52,7 @@ class AuthTokenNotFound(CometChatError):
 
 
 class BadRequest(CometChatError):
-    """``ERR_BAD_REQUEST`` and other 4xx answers the caller must fix; ``details`` maps field to messages."""
+    """``ERR_BAD_REQUEST`` and other 4xx the caller must fix; ``details`` maps field to messages."""
 
 
 class Unauthorized(CometChatError):
@@ -57,7 +60,7 @@ class Unauthorized(CometChatError):
 
 
 class NoAccess(Unauthorized):
-    """``AUTH_ERR_NO_ACCESS``: the key's scope does not allow the operation (e.g. an authOnly key)."""
+    """``AUTH_ERR_NO_ACCESS``: the key's scope does not allow the operation (an authOnly key)."""
 
 
 class RateLimited(CometChatError):
@@ -69,4 +72,4 @@ class RateLimited(CometChatError):
 
 
 class Unavailable(CometChatError):
-    """CometChat could not answer: 5xx, timeout, refused or dropped connection, or a body that is not its envelope."""
+    """CometChat could not answer: 5xx, timeout, refused or dropped connection, or an odd body."""

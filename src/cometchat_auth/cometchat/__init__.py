@@ -1,0 +1,38 @@
+"""An async client for CometChat's REST API (v3): users and auth tokens, typed, retried.
+
+It stands alone: it imports nothing else of cometchat-auth.
+"""
+
+from .client import CometChatClient
+from .errors import (
+    AuthTokenNotFound,
+    BadRequest,
+    CometChatError,
+    InvalidUid,
+    NoAccess,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    UserAlreadyExists,
+    UserNotFound,
+)
+from .types import AuthToken, Pagination, User
+from .uids import validate_uid
+
+__all__ = [
+    "AuthToken",
+    "AuthTokenNotFound",
+    "BadRequest",
+    "CometChatClient",
+    "CometChatError",
+    "InvalidUid",
+    "NoAccess",
+    "Pagination",
+    "RateLimited",
+    "Unauthorized",
+    "Unavailable",
+    "User",
+    "UserAlreadyExists",
+    "UserNotFound",
+    "validate_uid",
+]
