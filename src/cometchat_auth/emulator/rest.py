@@ -1,0 +1,130 @@
+"""The REST API's users and auth tokens routes (server side, ``apikey`` header)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .access import authorize
+from .pagination import page_response
+from .runtime import emulator_of
+from .validation import flag, json_body, query_flag, user_body
+
+
+def success(message: str) -> JSONResponse:
+    return JSONResponse({"data": {"success": True, "message": message}})
+
+
+async def create_user(request: Request) -> Response:
+    state = authorize(request, auth_key_allowed=True)
+    body = user_body(await json_body(request), creating=True)
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        user = state.create_user(body)
+        shown = user.public()
+        if body.get("withAuthToken"):
+            shown["authToken"] = state.create_token(user.uid, {})[1].auth_token
+    emulator.changed()
+    return JSONResponse({"data": shown})
+
+
+async def list_users(request: Request) -> Response:
+    state = authorize(request)
+    with emulator_of(request).store.lock:
+        users = state.list_users(
+            request.query_params.get("searchKey"),
+            with_deactivated=query_flag(request, "withDeactivated"),
+            only_deactivated=query_flag(request, "onlyDeactivated"),
+        )
+        shown = [user.public() for user in users]
+    return page_response(request, shown)
+
+
+async def get_user(request: Request) -> Response:
+    state = authorize(request)
+    with emulator_of(request).store.lock:
+        shown = state.user(request.path_params["uid"]).public()
+    return JSONResponse({"data": shown})
+
+
+async def update_user(request: Request) -> Response:
+    state = authorize(request)
+    body = user_body(await json_body(request), creating=False)
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        shown = state.update_user(request.path_params["uid"], body).public()
+    emulator.changed()
+    return JSONResponse({"data": shown})
+
+
+async def delete_user(request: Request) -> Response:
+    state = authorize(request)
+    permanent = flag(await json_body(request), "permanent")
+    uid = request.path_params["uid"]
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        state.delete_user(uid, permanent=permanent)
+    emulator.changed()
+    return success(f"User with {uid} has been deleted successfully.")
+
+
+async def create_token(request: Request) -> Response:
+    state = authorize(request, auth_key_allowed=True)
+    body = await json_body(request)
+    flag(body, "force")
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        user, token = state.create_token(request.path_params["uid"], body)
+        shown = user.token_view(token)
+    emulator.changed()
+    return JSONResponse({"data": shown})
+
+
+async def list_tokens(request: Request) -> Response:
+    state = authorize(request)
+    with emulator_of(request).store.lock:
+        user = state.user(request.path_params["uid"])
+        shown = [user.token_view(token) for token in user.tokens]
+    return page_response(request, shown)
+
+
+async def get_token(request: Request) -> Response:
+    state = authorize(request)
+    with emulator_of(request).store.lock:
+        user, token = state.token(request.path_params["uid"], request.path_params["token"])
+        shown = user.token_view(token)
+    return JSONResponse({"data": shown})
+
+
+async def delete_token(request: Request) -> Response:
+    state = authorize(request)
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        state.delete_token(request.path_params["uid"], request.path_params["token"])
+    emulator.changed()
+    return success("Auth token has been deleted successfully.")
+
+
+async def flush_tokens(request: Request) -> Response:
+    state = authorize(request)
+    uid = request.path_params["uid"]
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        state.flush_tokens(uid)
+    emulator.changed()
+    return success(f"Cleared Auth Tokens successfully for uid {uid}.")
+
+
+routes = [
+    Route("/users", create_user, methods=["POST"]),
+    Route("/users", list_users, methods=["GET"]),
+    Route("/users/{uid}", get_user, methods=["GET"]),
+    Route("/users/{uid}", update_user, methods=["PUT"]),
+    Route("/users/{uid}", delete_user, methods=["DELETE"]),
+    Route("/users/{uid}/auth_tokens", create_token, methods=["POST"]),
+    Route("/users/{uid}/auth_tokens", list_tokens, methods=["GET"]),
+    Route("/users/{uid}/auth_tokens", flush_tokens, methods=["DELETE"]),
+    Route("/users/{uid}/auth_tokens/{token}", get_token, methods=["GET"]),
+    Route("/users/{uid}/auth_tokens/{token}", delete_token, methods=["DELETE"]),
+]

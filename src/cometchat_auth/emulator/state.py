@@ -1,0 +1,224 @@
+"""The emulator's memory: users and auth tokens per app, and how they change."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import token_not_found, uid_exists, uid_not_found
+
+#: CometChat keeps only the newest 100 tokens of a user valid.
+TOKEN_WINDOW = 100
+
+
+@dataclass
+class TokenRecord:
+    auth_token: str
+    created_at: int
+    platform: str | None = None
+    device_id: str | None = None
+    app_info: dict[str, Any] | None = None
+    #: Set by the SDK's ``PUT /me``, cleared by ``DELETE /me``; the token stays valid either way.
+    session_active: bool = False
+
+
+@dataclass
+class UserRecord:
+    uid: str
+    name: str
+    created_at: int
+    avatar: str | None = None
+    link: str | None = None
+    role: str = "default"
+    status_message: str | None = None
+    metadata: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    updated_at: int | None = None
+    deactivated_at: int | None = None
+    tokens: list[TokenRecord] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        """The user as CometChat shows it: unset optional fields are left out."""
+        shown: dict[str, Any] = {"uid": self.uid, "name": self.name}
+        optional = {"avatar": self.avatar, "link": self.link}
+        shown.update({k: v for k, v in optional.items() if v is not None})
+        shown["role"] = self.role
+        shown["status"] = "offline"
+        more = {
+            "statusMessage": self.status_message,
+            "metadata": self.metadata,
+            "tags": self.tags,
+        }
+        shown.update({k: v for k, v in more.items() if v is not None})
+        shown["createdAt"] = self.created_at
+        if self.updated_at is not None:
+            shown["updatedAt"] = self.updated_at
+        if self.deactivated_at is not None:
+            shown["deactivatedAt"] = self.deactivated_at
+        return shown
+
+    def token_view(self, token: TokenRecord) -> dict[str, Any]:
+        return {"uid": self.uid, "authToken": token.auth_token, "createdAt": token.created_at}
+
+
+#: Field names of the user body that map one to one onto a ``UserRecord`` attribute.
+USER_FIELDS = {
+    "name": "name",
+    "avatar": "avatar",
+    "link": "link",
+    "role": "role",
+    "statusMessage": "status_message",
+    "metadata": "metadata",
+    "tags": "tags",
+}
+
+
+class AppState:
+    """One app's users, in creation order, each with its tokens (oldest first)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.users: dict[str, UserRecord] = {}
+
+    def now(self) -> int:
+        return int(self.clock())
+
+    def user(self, uid: str, *, include_deactivated: bool = False) -> UserRecord:
+        user = self.users.get(uid.lower())
+        if user is None or (user.deactivated_at is not None and not include_deactivated):
+            raise uid_not_found(uid)
+        return user
+
+    def create_user(self, body: dict[str, Any]) -> UserRecord:
+        uid = body["uid"]
+        if uid in self.users:
+            raise uid_exists(uid)
+        user = UserRecord(uid=uid, name=body["name"], created_at=self.now())
+        self._apply(user, body)
+        self.users[uid] = user
+        return user
+
+    def update_user(self, uid: str, body: dict[str, Any]) -> UserRecord:
+        user = self.user(uid)
+        self._apply(user, body)
+        for name in body.get("unset", []):
+            setattr(user, name, None)
+        user.updated_at = self.now()
+        return user
+
+    def delete_user(self, uid: str, *, permanent: bool) -> None:
+        user = self.user(uid, include_deactivated=permanent)
+        if permanent:
+            del self.users[user.uid]
+        else:
+            user.deactivated_at = self.now()
+
+    def list_users(
+        self, search: str | None, with_deactivated: bool, only_deactivated: bool
+    ) -> list[UserRecord]:
+        def wanted(user: UserRecord) -> bool:
+            deactivated = user.deactivated_at is not None
+            if only_deactivated and not deactivated:
+                return False
+            if deactivated and not (with_deactivated or only_deactivated):
+                return False
+            if search:
+                needle = search.lower()
+                return user.uid.startswith(needle) or user.name.lower().startswith(needle)
+            return True
+
+        return [user for user in self.users.values() if wanted(user)]
+
+    def create_token(self, uid: str, body: dict[str, Any]) -> tuple[UserRecord, TokenRecord]:
+        # Real `force: false` semantics are unconfirmed (it may hand back an existing token per
+        # device); always minting a new one is the behaviour clients can rely on either way.
+        user = self.user(uid)
+        now = self.now()
+        token = TokenRecord(
+            auth_token=f"{user.uid}_{now:010d}{secrets.token_hex(15)}",
+            created_at=now,
+            platform=body.get("platform"),
+            device_id=body.get("deviceId"),
+            app_info=body.get("appInfo"),
+        )
+        user.tokens.append(token)
+        del user.tokens[:-TOKEN_WINDOW]
+        return user, token
+
+    def token(self, uid: str, auth_token: str) -> tuple[UserRecord, TokenRecord]:
+        user = self.user(uid)
+        for token in user.tokens:
+            if secrets.compare_digest(token.auth_token, auth_token):
+                return user, token
+        raise token_not_found(user.uid)
+
+    def delete_token(self, uid: str, auth_token: str) -> None:
+        user, token = self.token(uid, auth_token)
+        user.tokens.remove(token)
+
+    def flush_tokens(self, uid: str) -> None:
+        self.user(uid).tokens.clear()
+
+    def find_token(self, auth_token: str) -> tuple[UserRecord, TokenRecord] | None:
+        """The active user owning ``auth_token``, for the SDK's client API."""
+        uid = auth_token.rpartition("_")[0]
+        user = self.users.get(uid)
+        if user is None or user.deactivated_at is not None:
+            return None
+        for token in user.tokens:
+            if secrets.compare_digest(token.auth_token, auth_token):
+                return user, token
+        return None
+
+    def _apply(self, user: UserRecord, body: dict[str, Any]) -> None:
+        for key, attribute in USER_FIELDS.items():
+            if key in body:
+                setattr(user, attribute, body[key])
+
+    def dump(self) -> list[dict[str, Any]]:
+        return [asdict(user) for user in self.users.values()]
+
+    def load(self, users: list[dict[str, Any]]) -> None:
+        self.users = {}
+        for data in users:
+            tokens = [TokenRecord(**token) for token in data.pop("tokens", [])]
+            self.users[data["uid"]] = UserRecord(**data, tokens=tokens)
+
+
+class Store:
+    """Every app's state behind one lock, saved to ``state_file`` when it changes."""
+
+    def __init__(self, app_ids: list[str], clock: Callable[[], float], path: Path | None) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.path = path
+        self.apps = {app_id: AppState(clock) for app_id in app_ids}
+
+    def reset(self, app_id: str) -> None:
+        with self.lock:
+            self.apps[app_id] = AppState(self.clock)
+
+    def load(self) -> None:
+        if self.path is None or not self.path.exists():
+            return
+        saved = json.loads(self.path.read_text())
+        with self.lock:
+            for app_id, users in saved.get("apps", {}).items():
+                if app_id in self.apps:
+                    self.apps[app_id].load(users)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        with self.lock:
+            data = {"apps": {app_id: state.dump() for app_id, state in self.apps.items()}}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a crash mid-save never leaves half a file behind.
+        partial = self.path.with_suffix(self.path.suffix + ".tmp")
+        partial.write_text(json.dumps(data))
+        partial.replace(self.path)

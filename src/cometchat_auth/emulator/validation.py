@@ -1,0 +1,111 @@
+"""Request bodies checked the way CometChat's API does: every field's problems at once."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from starlette.requests import Request
+
+from .errors import bad_request
+
+UID_PATTERN = re.compile(r"[a-z0-9_-]{1,100}")
+UNSETTABLE = ("avatar", "link", "metadata")
+
+
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; an empty body counts as ``{}``."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request({"body": ["The body must be valid JSON."]}) from None
+    if not isinstance(body, dict):
+        raise bad_request({"body": ["The body must be a JSON object."]})
+    return body
+
+
+def _string(errors: dict[str, list[str]], body: dict[str, Any], key: str, limit: int) -> None:
+    value = body.get(key)
+    if value is None:
+        return
+    if not isinstance(value, str):
+        errors.setdefault(key, []).append(f"The {key} must be a string.")
+    elif len(value) > limit:
+        errors.setdefault(key, []).append(f"The {key} may not be greater than {limit} characters.")
+
+
+def user_body(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """A checked copy of a create or update body, uid lower-cased; raises ERR_BAD_REQUEST."""
+    errors: dict[str, list[str]] = {}
+    clean = {key: value for key, value in body.items() if value is not None}
+    required = ("uid", "name") if creating else ()
+    for key in required:
+        if clean.get(key) in (None, ""):
+            errors[key] = [f"The {key} field is required."]
+    uid = clean.get("uid")
+    if creating and "uid" not in errors:
+        if not isinstance(uid, str):
+            errors["uid"] = ["The uid must be a string."]
+        elif len(uid) > 100:
+            errors["uid"] = ["The uid may not be greater than 100 characters."]
+        elif not UID_PATTERN.fullmatch(uid.lower()):
+            errors["uid"] = ["The uid may only contain letters, numbers, dashes and underscores."]
+        else:
+            clean["uid"] = uid.lower()
+    if not creating and "name" in body and clean.get("name") in (None, ""):
+        errors["name"] = ["The name field must have a value."]
+    _string(errors, clean, "name", 100)
+    _string(errors, clean, "avatar", 3000)
+    _string(errors, clean, "link", 3000)
+    _string(errors, clean, "role", 100)
+    _string(errors, clean, "statusMessage", 3000)
+    if "metadata" in clean and not isinstance(clean["metadata"], dict):
+        errors["metadata"] = ["The metadata must be an object."]
+    tags = clean.get("tags")
+    if tags is not None:
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            errors["tags"] = ["The tags must be an array of strings."]
+        elif len(tags) > 25:
+            errors["tags"] = ["The tags may not have more than 25 items."]
+        elif any(len(tag) > 100 for tag in tags):
+            errors["tags"] = ["Each tag may not be greater than 100 characters."]
+    if "withAuthToken" in clean and not isinstance(clean["withAuthToken"], bool):
+        errors["withAuthToken"] = ["The withAuthToken field must be true or false."]
+    unset = clean.get("unset")
+    if unset is not None and (
+        creating or not isinstance(unset, list) or any(item not in UNSETTABLE for item in unset)
+    ):
+        errors["unset"] = ["The unset must be an array of avatar, link or metadata."]
+    if errors:
+        raise bad_request(errors)
+    return clean
+
+
+def flag(body: dict[str, Any], key: str) -> bool:
+    """A boolean body field that defaults to false; anything but a boolean is ERR_BAD_REQUEST."""
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise bad_request({key: [f"The {key} field must be true or false."]})
+    return value
+
+
+def query_flag(request: Request, key: str) -> bool:
+    return request.query_params.get(key, "").lower() in ("1", "true", "yes")
+
+
+def query_int(request: Request, key: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request({key: [f"The {key} must be an integer."]}) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        limit = f" between 1 and {maximum}" if maximum else " at least 1"
+        raise bad_request({key: [f"The {key} must be{limit}."]})
+    return value
