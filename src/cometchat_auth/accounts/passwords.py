@@ -1,0 +1,59 @@
+"""The one place for password policy and hashing (argon2id), modelled on Django's hashers.
+
+Hashing is CPU work: it runs in a worker thread (argon2-cffi releases the GIL), so one login
+never stalls the event loop.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+
+from anyio import to_thread
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 128
+
+
+def check_policy(password: str) -> str:
+    """The password unchanged if the policy allows it, else ValueError (no truncation)."""
+    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+        raise ValueError(f"a password has {MIN_LENGTH} to {MAX_LENGTH} characters")
+    return password
+
+
+class Passwords:
+    """argon2id hashing with the settings' cost; OWASP's m=19 MiB, t=2, p=1 by default."""
+
+    def __init__(
+        self, *, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1
+    ) -> None:
+        self._hasher = PasswordHasher(
+            memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism, type=Type.ID
+        )
+
+    async def hash(self, password: str) -> str:
+        return await to_thread.run_sync(self._hasher.hash, password)
+
+    async def verify(self, encoded: str | None, password: str) -> tuple[bool, str | None]:
+        """Whether ``password`` matches, and a new hash when the stored one uses old parameters.
+
+        With no stored hash (unknown email) a dummy hash is verified, so the answer takes as long
+        and timing does not tell which emails have accounts.
+        """
+        ok = await to_thread.run_sync(self._verify, encoded, password)
+        if not ok or encoded is None or not self._hasher.check_needs_rehash(encoded):
+            return ok, None
+        return True, await self.hash(password)
+
+    def _verify(self, encoded: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(encoded or self._dummy, password) and encoded is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+    @cached_property
+    def _dummy(self) -> str:
+        return self._hasher.hash(secrets.token_urlsafe(16))

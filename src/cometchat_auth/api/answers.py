@@ -1,0 +1,39 @@
+"""Build the answers that hand out tokens, the same way for register, login and refresh."""
+
+from __future__ import annotations
+
+from fastapi.responses import JSONResponse
+
+from cometchat_auth.api.schemas import AuthOut, CometChatOut, UserOut
+from cometchat_auth.api.transports import Transport
+from cometchat_auth.services import Services
+from cometchat_auth.sessions.service import Issued
+from cometchat_auth.store import UserRow
+
+
+def cometchat_out(services: Services, user: UserRow) -> CometChatOut:
+    settings = services.settings
+    return CometChatOut(
+        app_id=settings.cometchat_app_id or "", region=settings.cometchat_region, uid=user.id
+    )
+
+
+def signed_in_response(
+    services: Services, transport: Transport, issued: Issued, *, status: int = 200
+) -> JSONResponse:
+    body = AuthOut(
+        user=UserOut.model_validate(issued.user),
+        auth_token=issued.cometchat_token,
+        cometchat=cometchat_out(services, issued.user),
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=services.sessions.access.ttl,
+    )
+    hidden = set() if transport.tokens_in_body else {"access_token", "refresh_token"}
+    response = JSONResponse(
+        body.model_dump(mode="json", by_alias=True, exclude=hidden), status_code=status
+    )
+    transport.issue(response, issued.access_token, issued.refresh_token)
+    # Tokens must not sit in shared or browser caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response

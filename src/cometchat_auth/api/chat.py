@@ -1,0 +1,29 @@
+"""``/cometchat/token``: the signed-in session's CometChat token, for ``CometChat.login``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cometchat_auth.api.answers import cometchat_out
+from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep
+from cometchat_auth.api.schemas import TokenIn, TokenOut
+from cometchat_auth.errors import responses
+
+router = APIRouter(prefix="/cometchat", tags=["cometchat"])
+
+
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    responses=responses("UNAUTHENTICATED", "COMETCHAT_ERROR", "COMETCHAT_UNAVAILABLE"),
+    summary="This session's CometChat token; rotate replaces it and deletes the old one",
+)
+async def cometchat_token(
+    me: SignedInDep, services: ServicesDep, db: DbDep, body: TokenIn | None = None
+) -> TokenOut:
+    # The same token on every call keeps a user well inside CometChat's 100-token window.
+    token = await services.sessions.cometchat_token(
+        db, me.user, me.session, rotate=body.rotate if body else False
+    )
+    await db.commit()
+    return TokenOut(auth_token=token, cometchat=cometchat_out(services, me.user))

@@ -1,0 +1,53 @@
+"""FastAPI dependencies: the shared services, a database session, and the signed-in session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Annotated, cast
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cometchat_auth.api.transports import Transport
+from cometchat_auth.errors import Unauthenticated
+from cometchat_auth.services import Services
+from cometchat_auth.store import SessionRow, UserRow
+
+
+def get_services(request: Request) -> Services:
+    return cast(Services, request.app.state.services)
+
+
+def get_transport(request: Request) -> Transport:
+    return cast(Transport, request.app.state.transport)
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """One database session per request; handlers commit, anything else rolls back."""
+    async with get_services(request).database.sessionmaker() as db:
+        yield db
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+TransportDep = Annotated[Transport, Depends(get_transport)]
+DbDep = Annotated[AsyncSession, Depends(get_db)]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: UserRow
+    session: SessionRow
+
+
+async def signed_in(
+    request: Request, services: ServicesDep, transport: TransportDep, db: DbDep
+) -> SignedIn:
+    token = transport.access_token(request)
+    if not token:
+        raise Unauthenticated
+    user, session = await services.sessions.authenticate(db, token)
+    return SignedIn(user, session)
+
+
+SignedInDep = Annotated[SignedIn, Depends(signed_in)]

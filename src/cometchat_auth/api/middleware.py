@@ -1,0 +1,75 @@
+"""Pure ASGI guards that answer before any route runs."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cometchat_auth.errors import PasswordInQuery, PayloadTooLarge, error_response
+
+
+class BodyLimit:
+    """Refuse bodies over ``max_bytes``: by Content-Length up front, and counted while streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await PayloadTooLarge().response()(scope, receive, send)
+                return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # Raised inside the route's body read; the error handlers answer 413.
+                    raise HTTPException(413, PayloadTooLarge.message)
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class NoPasswordInQuery:
+    """Refuse any request whose query string carries a password: URLs end up in logs and history."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            query = scope["query_string"].decode("latin-1")
+            if any(
+                "password" in key.casefold() for key, _ in parse_qsl(query, keep_blank_values=True)
+            ):
+                await PasswordInQuery().response()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class Cors(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight answered in the error envelope."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        return error_response(
+            response.status_code,
+            "CORS_REFUSED",
+            "This origin, method or header is not allowed by CORS_ORIGINS.",
+            headers={k: v for k, v in response.headers.items() if k.startswith("access-control")},
+        )

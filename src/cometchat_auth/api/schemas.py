@@ -1,0 +1,111 @@
+"""Request and response bodies: camelCase, unknown fields refused, every string bounded."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from cometchat_auth.accounts.emails import normalize_email
+from cometchat_auth.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
+#: At login any length up to the maximum is checked against the hash; the policy applies on set.
+LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
+NewPassword = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+AvatarUrl = Annotated[str, StringConstraints(max_length=3000, pattern=r"^https?://\S+$")]
+
+
+class Camel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class Body(Camel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Body):
+    email: Email
+    password: NewPassword
+    name: Name
+
+
+class LoginIn(Body):
+    email: Annotated[str, StringConstraints(max_length=254)]
+    password: LoginPassword
+
+
+class RefreshIn(Body):
+    """Bearer transport: the refresh token in the body. Cookie transport: in its cookie."""
+
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = None
+
+
+class ProfileIn(Body):
+    """The fields to change; ``avatar: null`` removes the avatar."""
+
+    name: Name | None = None
+    avatar: AvatarUrl | None = None
+
+    @model_validator(mode="after")
+    def _name_not_null(self) -> Self:
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("name cannot be null")
+        return self
+
+
+class PasswordChangeIn(Body):
+    current_password: LoginPassword
+    new_password: NewPassword
+
+
+class PasswordConfirmIn(Body):
+    password: LoginPassword
+
+
+class TokenIn(Body):
+    rotate: bool = False
+
+
+class UserOut(Camel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    avatar: str | None
+    email_verified: bool
+    created_at: datetime
+
+
+class CometChatOut(Camel):
+    """What ``CometChat.init`` and ``login`` need besides the token."""
+
+    app_id: str
+    region: str
+    uid: str
+
+
+class TokenOut(Camel):
+    auth_token: str
+    cometchat: CometChatOut
+
+
+class AuthOut(TokenOut):
+    """The login answer: ``user`` and ``authToken`` at the top level, as in the tutorial.
+
+    The cookie transport leaves out ``accessToken`` and ``refreshToken``: no script may read them.
+    """
+
+    user: UserOut
+    access_token: str | None = None
+    refresh_token: str | None = None
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
+    expires_in: int
+
+
+class HealthOut(Camel):
+    status: Literal["ok"] = "ok"

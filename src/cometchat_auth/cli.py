@@ -1,0 +1,114 @@
+"""The ``cometchat-auth`` command line; commands import their modules inside, for a fast start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="cometchat-auth: sign people in to your app and hand them a CometChat token."
+)
+
+
+@app.callback()
+def main() -> None:
+    """Keep ``cometchat-auth COMMAND`` form even while only one command exists."""
+
+
+@app.command()
+def emulator(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8787,
+    tls: Annotated[bool, typer.Option(help="Serve HTTPS with a self-signed certificate.")] = False,
+    tls_port: Annotated[
+        int | None, typer.Option(help="With --tls: HTTPS on this port, HTTP stays on --port.")
+    ] = None,
+    app_id: Annotated[str, typer.Option(help="The app id to serve.")] = "local-app",
+    region: Annotated[str, typer.Option(help="Region reported to clients.")] = "us",
+    rest_api_key: Annotated[
+        str | None, typer.Option(help="REST API key (random when left out).")
+    ] = None,
+    auth_key: Annotated[str | None, typer.Option(help="Auth key (random when left out).")] = None,
+    rate_limit: Annotated[int, typer.Option(help="Requests per app per minute.")] = 10_000,
+    latency: Annotated[float, typer.Option(help="Seconds added to every API answer.")] = 0.0,
+    error_rate: Annotated[float, typer.Option(help="Share of API calls answered 5xx.")] = 0.0,
+    rate_limit_rate: Annotated[float, typer.Option(help="Share of API calls answered 429.")] = 0.0,
+    drop_rate: Annotated[float, typer.Option(help="Share of API calls dropped unanswered.")] = 0.0,
+    state_file: Annotated[
+        Path | None, typer.Option(help="JSON file keeping users and tokens across restarts.")
+    ] = None,
+    cert_dir: Annotated[
+        Path, typer.Option(help="Where the self-signed certificate is kept.")
+    ] = Path("var/emulator"),
+) -> None:
+    """Run the local CometChat emulator (REST API and the JS SDK's login calls)."""
+    from cometchat_auth.emulator import AppKeys, EmulatorConfig, Faults, run
+
+    generated = EmulatorConfig.generate(app_id=app_id, region=region).apps[0]
+    config = EmulatorConfig(
+        apps=[
+            AppKeys(app_id, rest_api_key or generated.rest_api_key, auth_key or generated.auth_key)
+        ],
+        region=region,
+        rate_limit_per_minute=rate_limit,
+        faults=Faults(latency, error_rate, rate_limit_rate, drop_rate),
+        state_file=state_file,
+    )
+    run(config, host=host, port=port, tls=tls, tls_port=tls_port, cert_dir=cert_dir)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (PORT).")] = None,
+) -> None:
+    """Run the auth server; with no CometChat credentials, the local emulator runs beside it."""
+    from cometchat_auth.serving import configure_logging, run
+    from cometchat_auth.settings import Settings, SettingsError
+
+    configure_logging()
+    settings = Settings()
+    try:
+        run(settings, host=host or settings.host, port=port or settings.port)
+    except SettingsError as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+users = typer.Typer(help="Manage accounts and their CometChat users, as an operator.")
+app.add_typer(users, name="users")
+
+
+@users.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="The account's email address.")],
+    name: Annotated[str, typer.Option(help="Display name, also in CometChat.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+) -> None:
+    """Create an account and its CometChat user."""
+    from cometchat_auth import operator
+
+    operator.run(operator.create_user(email=email, name=name, password=password))
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the accounts."""
+    from cometchat_auth import operator
+
+    operator.run(operator.list_users())
+
+
+@users.command("delete")
+def users_delete(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete an account, its sessions and its CometChat user."""
+    from cometchat_auth import operator
+
+    if not yes:
+        typer.confirm(f"Delete {email} and its CometChat user?", abort=True)
+    operator.run(operator.delete_user(email))

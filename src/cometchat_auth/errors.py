@@ -1,0 +1,214 @@
+"""The error envelope every 4xx and 5xx answer uses, the errors that map to it, and their handlers.
+
+A client branches on ``code``; ``message`` is for people and may change. No message here ever
+carries a secret: CometChat's own error text is not passed through.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cometchat_auth.cometchat.errors import CometChatError, RateLimited, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    """One validation problem: where, what, and pydantic's type; never the input value."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: list[ErrorDetail] | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """``{"error": {"code", "message", "details"?}}``."""
+
+    error: ErrorBody
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        body["details"] = list(details)
+    return JSONResponse({"error": body}, status_code=status, headers=dict(headers or {}))
+
+
+class AppError(Exception):
+    """An answer the server means to give; subclasses fix the status, code and message."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "BAD_REQUEST"
+    message: ClassVar[str] = "The request cannot be served."
+    headers: ClassVar[Mapping[str, str]] = {}
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status, self.code, self.message, headers=self.headers)
+
+
+class InvalidCredentials(AppError):
+    status, code = 401, "INVALID_CREDENTIALS"
+    message = "The email or password is wrong."
+
+
+class Unauthenticated(AppError):
+    status, code = 401, "UNAUTHENTICATED"
+    message = (
+        "Sign in first: the access token is missing, invalid or expired, or its session ended."
+    )
+    headers: ClassVar[Mapping[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class RefreshTokenInvalid(AppError):
+    status, code = 401, "REFRESH_TOKEN_INVALID"
+    message = "The refresh token is unknown or its session ended; sign in again."
+
+
+class RefreshTokenReused(AppError):
+    status, code = 401, "REFRESH_TOKEN_REUSED"
+    message = "This refresh token was already used; use the newest one, or sign in again."
+
+
+class EmailTaken(AppError):
+    status, code = 409, "EMAIL_TAKEN"
+    message = "An account with this email already exists."
+
+
+class UsePost(AppError):
+    status, code = 405, "USE_POST"
+    message = "Send credentials with POST /auth/login in a JSON body; passwords never go in a URL."
+    headers: ClassVar[Mapping[str, str]] = {"Allow": "POST"}
+
+
+class PasswordInQuery(AppError):
+    status, code = 400, "PASSWORD_IN_QUERY"
+    message = "Passwords never go in a URL; send them with POST in a JSON body."
+
+
+class PayloadTooLarge(AppError):
+    status, code = 413, "PAYLOAD_TOO_LARGE"
+    message = "The request body is too large."
+
+
+#: Status and meaning of every code, for the OpenAPI ``responses`` of each route.
+CODES: dict[str, tuple[int, str]] = {
+    "VALIDATION_ERROR": (422, "A field is missing, unknown, of the wrong type or out of range."),
+    "MALFORMED_JSON": (400, "The body is not valid JSON."),
+    "PAYLOAD_TOO_LARGE": (413, PayloadTooLarge.message),
+    "PASSWORD_IN_QUERY": (400, PasswordInQuery.message),
+    "INVALID_CREDENTIALS": (401, InvalidCredentials.message),
+    "UNAUTHENTICATED": (401, Unauthenticated.message),
+    "REFRESH_TOKEN_INVALID": (401, RefreshTokenInvalid.message),
+    "REFRESH_TOKEN_REUSED": (401, RefreshTokenReused.message),
+    "EMAIL_TAKEN": (409, EmailTaken.message),
+    "USE_POST": (405, UsePost.message),
+    "COMETCHAT_ERROR": (502, "CometChat refused the request."),
+    "COMETCHAT_UNAVAILABLE": (503, "CometChat cannot be reached right now; retry later."),
+    "INTERNAL_ERROR": (500, "Something went wrong on the server."),
+}
+
+
+def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for a route answering these codes (and those every route can)."""
+    merged: dict[int, list[str]] = {}
+    for code in (
+        *codes,
+        "VALIDATION_ERROR",
+        "MALFORMED_JSON",
+        "PAYLOAD_TOO_LARGE",
+        "INTERNAL_ERROR",
+    ):
+        merged.setdefault(CODES[code][0], []).append(code)
+    return {
+        status: {
+            "model": ErrorEnvelope,
+            "description": "; ".join(f"`{code}`: {CODES[code][1]}" for code in names),
+        }
+        for status, names in sorted(merged.items())
+    }
+
+
+_STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    code = _STATUS_CODES.get(status) or HTTPStatus(status).name
+    # Our own code raises AppError; starlette's details ("Not Found") are safe to show.
+    return error_response(status, code, str(exc.detail), headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return error_response(400, "MALFORMED_JSON", CODES["MALFORMED_JSON"][1])
+    # Only loc, msg and type: the input (maybe a password) never comes back.
+    details = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in errors
+    ]
+    return error_response(422, "VALIDATION_ERROR", "The request is not valid.", details=details)
+
+
+async def _cometchat_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CometChatError)
+    # Type, code and status only: CometChat's own text may quote a token.
+    log.warning(
+        "CometChat failed on %s %s: %s code=%s status=%s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+        exc.code,
+        exc.status,
+    )
+    if isinstance(exc, Unavailable | RateLimited):
+        retry_after = getattr(exc, "retry_after", None) or 5
+        return error_response(
+            503,
+            "COMETCHAT_UNAVAILABLE",
+            CODES["COMETCHAT_UNAVAILABLE"][1],
+            headers={"Retry-After": str(max(1, round(retry_after)))},
+        )
+    return error_response(502, "COMETCHAT_ERROR", CODES["COMETCHAT_ERROR"][1])
+
+
+async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "INTERNAL_ERROR", CODES["INTERNAL_ERROR"][1])
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` with the envelope."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(CometChatError, _cometchat_error)
+    app.add_exception_handler(Exception, _internal_error)

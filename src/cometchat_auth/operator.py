@@ -1,0 +1,84 @@
+"""What the ``users`` commands do, against the configured database and CometChat."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from cometchat_auth.accounts import service as accounts
+from cometchat_auth.cometchat import CometChatError
+from cometchat_auth.errors import AppError
+from cometchat_auth.services import Services, open_services
+from cometchat_auth.serving import with_local_emulator
+from cometchat_auth.settings import Settings, SettingsError, prepare
+from cometchat_auth.store import UserRow
+
+console = Console()
+
+
+def run(job: Coroutine[Any, Any, None]) -> None:
+    """Run ``job``; known failures become a one-line message and exit status 1."""
+    try:
+        asyncio.run(job)
+    except (AppError, SettingsError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {getattr(exc, 'message', None) or exc}")
+        raise typer.Exit(1) from None
+    except CometChatError as exc:
+        # Type and code only: CometChat's text may quote a token.
+        console.print(f"[red]CometChat failed:[/red] {type(exc).__name__} {exc.code or ''}")
+        raise typer.Exit(1) from None
+
+
+@asynccontextmanager
+async def _services() -> AsyncIterator[Services]:
+    async with open_services(prepare(with_local_emulator(Settings()))) as services:
+        yield services
+
+
+async def create_user(*, email: str, name: str, password: str) -> None:
+    async with _services() as services, services.database.sessionmaker() as db:
+        user, _ = await accounts.create_account(
+            db,
+            services.cometchat,
+            services.passwords,
+            email=email,
+            password=password,
+            name=name,
+            with_token=False,
+        )
+        await db.commit()
+        console.print(f"created {user.email} (id {user.id})")
+
+
+async def list_users() -> None:
+    async with _services() as services, services.database.sessionmaker() as db:
+        rows = [
+            (row.id, row.email, row.name, row.created_at.isoformat(timespec="seconds"))
+            for row in await db.scalars(select(UserRow).order_by(UserRow.created_at))
+        ]
+    if not console.is_terminal:
+        # Piped: one tab-separated line per account, for scripts (a table would be cut to fit).
+        for fields in rows:
+            print("\t".join(fields))
+        return
+    table = Table("id", "email", "name", "created")
+    for fields in rows:
+        table.add_row(*fields)
+    console.print(table)
+
+
+async def delete_user(email: str) -> None:
+    async with _services() as services, services.database.sessionmaker() as db:
+        user = await accounts.find_by_email(db, email)
+        if user is None:
+            raise ValueError(f"no account for {email}")
+        await accounts.delete_account(db, services.cometchat, user)
+        await db.commit()
+        console.print(f"deleted {user.email} and its CometChat user")

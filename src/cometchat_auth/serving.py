@@ -1,0 +1,137 @@
+"""Run the server; in local mode with no CometChat credentials, the emulator runs beside it.
+
+Both share one process and event loop: the HTTP port serves the server's own client, the HTTPS
+port the browser SDK (which hard-codes https). Keys and state live in STATE_DIR across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from pydantic import SecretStr
+
+from cometchat_auth.settings import Settings, SettingsError
+
+LOCAL_APP_ID = "local-app"
+
+
+def emulator_dir(settings: Settings) -> Path:
+    return settings.state_dir / "emulator"
+
+
+def with_local_emulator(settings: Settings) -> Settings:
+    """Settings pointed at the local emulator (keys made once in STATE_DIR) when none are given."""
+    if settings.has_cometchat_credentials:
+        return settings
+    if not settings.local:
+        raise SettingsError("production mode needs COMETCHAT_APP_ID and COMETCHAT_REST_API_KEY")
+    keys = _emulator_keys(emulator_dir(settings) / "keys.json")
+    return settings.model_copy(
+        update={
+            "cometchat_app_id": keys["app_id"],
+            "cometchat_rest_api_key": SecretStr(keys["rest_api_key"]),
+            "cometchat_api_base": f"http://127.0.0.1:{settings.emulator_port}/v3",
+            "cometchat_client_host": f"127.0.0.1:{settings.emulator_tls_port}/v3.0",
+        }
+    )
+
+
+def _emulator_keys(path: Path) -> dict[str, str]:
+    """The emulator app's keys, generated on first use and kept private (mode 0600)."""
+    if path.exists():
+        keys: dict[str, str] = json.loads(path.read_text())
+        return keys
+    from cometchat_auth.emulator import EmulatorConfig
+
+    generated = EmulatorConfig.generate(app_id=LOCAL_APP_ID).apps[0]
+    keys = {
+        "app_id": generated.app_id,
+        "rest_api_key": generated.rest_api_key,
+        "auth_key": generated.auth_key,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(keys, file)
+    return keys
+
+
+def _emulator_servers(settings: Settings) -> list[uvicorn.Server]:
+    from cometchat_auth.emulator import AppKeys, EmulatorConfig, create_app, ensure_certificate
+
+    directory = emulator_dir(settings)
+    keys = _emulator_keys(directory / "keys.json")
+    config = EmulatorConfig(
+        apps=[AppKeys(keys["app_id"], keys["rest_api_key"], keys["auth_key"])],
+        region=settings.cometchat_region,
+        state_file=directory / "state.json",
+    )
+    app = create_app(config)
+    certfile, keyfile = ensure_certificate(directory)
+    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning"}
+    return [
+        # The emulator's state is loaded and saved by one of the two servers only.
+        uvicorn.Server(uvicorn.Config(app, port=settings.emulator_port, lifespan="on", **common)),
+        uvicorn.Server(
+            uvicorn.Config(
+                app,
+                port=settings.emulator_tls_port,
+                lifespan="off",
+                ssl_certfile=str(certfile),
+                ssl_keyfile=str(keyfile),
+                **common,
+            )
+        ),
+    ]
+
+
+def run(settings: Settings, *, host: str, port: int) -> None:
+    """Serve until interrupted; raises SettingsError when the settings cannot start a server."""
+    from cometchat_auth.app import create_app
+
+    servers: list[uvicorn.Server] = []
+    if not settings.has_cometchat_credentials:
+        settings = with_local_emulator(settings)
+        servers += _emulator_servers(settings)
+        directory = emulator_dir(settings)
+        app_id = settings.cometchat_app_id
+        print(f"No CometChat credentials: using the local emulator, app id {app_id!r}")
+        print(f"  REST API:  {settings.cometchat_api_base}  (the server's client)")
+        print(f"  Client:    https://{settings.cometchat_client_host}  (the browser SDK)")
+        print(f"  Certificate: {directory / 'cert.pem'}")
+        print(f"  REST API key kept in {directory / 'keys.json'} (the admin listing needs it)")
+    app = create_app(settings)
+    servers.append(uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")))
+    # After uvicorn configured its loggers: a refused request's query string may carry a password.
+    logging.getLogger("uvicorn.access").addFilter(_redact_access_log)
+    print(f"cometchat-auth on http://{host}:{port}  (API docs at /docs)", flush=True)
+    asyncio.run(_serve_all(servers))
+
+
+async def _serve_all(servers: list[uvicorn.Server]) -> None:
+    await asyncio.gather(*(server.serve() for server in servers))
+
+
+#: A token in the emulator's REST paths (its servers share uvicorn's one access logger with ours).
+_TOKEN_IN_PATH = re.compile(r"(/auth_tokens/)[^/]+")
+
+
+def _redact_access_log(record: logging.LogRecord) -> bool:
+    """The access log line without query string or token (args: client, method, path, ...)."""
+    if isinstance(record.args, tuple) and len(record.args) == 5:
+        client, method, path, version, status = record.args
+        path = _TOKEN_IN_PATH.sub(r"\1[redacted]", str(path).split("?", 1)[0])
+        record.args = (client, method, path, version, status)
+    return True
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)

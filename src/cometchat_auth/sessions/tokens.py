@@ -1,0 +1,68 @@
+"""Access tokens (signed JWTs, short-lived) and refresh tokens (opaque, stored as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+
+from cometchat_auth.errors import Unauthenticated
+
+ALGORITHM = "HS256"
+ACCESS = "access"
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A refresh token (256 random bits) and the hash the database keeps instead of it."""
+    token = secrets.token_urlsafe(32)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    # SHA-256 is enough: the token is random, so there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    user_id: str
+    session_id: str
+
+
+class AccessTokens:
+    """HS256 JWTs carrying the user and session ids; the session is still checked on every use."""
+
+    def __init__(self, secret: str, ttl: int) -> None:
+        self._secret = secret
+        self.ttl = ttl
+
+    def issue(self, user_id: str, session_id: str, now: datetime) -> str:
+        claims = {
+            "sub": user_id,
+            "sid": session_id,
+            "typ": ACCESS,
+            # Unique per issue, so a refresh within the same second still yields a new token.
+            "jti": secrets.token_urlsafe(12),
+            "iat": now,
+            "exp": now + timedelta(seconds=self.ttl),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def read(self, token: str) -> AccessClaims:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "sid", "typ", "exp", "iat"]},
+            )
+        except jwt.PyJWTError:
+            raise Unauthenticated from None
+        if claims["typ"] != ACCESS or not all(
+            isinstance(claims[name], str) for name in ("sub", "sid")
+        ):
+            raise Unauthenticated
+        return AccessClaims(user_id=claims["sub"], session_id=claims["sid"])

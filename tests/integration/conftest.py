@@ -1,0 +1,90 @@
+"""The auth server over real HTTP, on SQLite and on PostgreSQL, talking to the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from cometchat_auth.settings import Settings
+from tests.support.auth_server import isolated_settings, serve_auth
+
+POSTGRES_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+
+
+async def _postgres(statement: str) -> None:
+    engine = create_async_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"cca_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_postgres(f'CREATE DATABASE "{name}"'))
+    except (OSError, DBAPIError) as exc:
+        message = f"PostgreSQL on 127.0.0.1:5432 is unreachable ({exc!r}): PostgreSQL tests NOT RUN"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    asyncio.run(_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str, emulator_url: str) -> Callable[..., Settings]:
+    """Settings for this test's database and emulator; keyword arguments override."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "state_dir": tmp_path / "state",
+            "database_url": database_url,
+            "cometchat_api_base": f"{emulator_url}/v3",
+        }
+        values.update(overrides)
+        return isolated_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_server(
+    make_settings: Callable[..., Settings],
+) -> Callable[..., AbstractContextManager[str]]:
+    """Start another auth server (same database and emulator unless overridden)."""
+    return lambda **overrides: serve_auth(make_settings(**overrides))
+
+
+@pytest.fixture
+def server_url(make_server: Callable[..., AbstractContextManager[str]]) -> Iterator[str]:
+    with make_server() as url:
+        yield url
+
+
+@pytest.fixture
+def client(server_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server_url, timeout=30) as http:
+        yield http

@@ -1,0 +1,100 @@
+"""The cookie transport: HttpOnly cookies instead of tokens in JSON; refresh, logout by cookie."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import httpx
+import pytest
+
+from tests.support.auth_server import PASSWORD, new_email
+from tests.support.emulator_view import token_works
+
+Server = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture
+def cookie_client(make_server: Server) -> Iterator[httpx.Client]:
+    with make_server(session_transport="cookie") as url, httpx.Client(base_url=url) as client:
+        yield client
+
+
+def set_cookies(answer: httpx.Response) -> dict[str, str]:
+    """Each Set-Cookie header by cookie name."""
+    return {
+        header.split("=", 1)[0]: header.lower() for header in answer.headers.get_list("set-cookie")
+    }
+
+
+def test_login_sets_http_only_cookies_and_keeps_tokens_out_of_the_body(
+    cookie_client: httpx.Client, emulator_url: str
+) -> None:
+    email = new_email()
+    registered = cookie_client.post(
+        "/auth/register", json={"email": email, "password": PASSWORD, "name": "Ann"}
+    )
+    assert registered.status_code == 201
+    body = registered.json()
+    assert "accessToken" not in body
+    assert "refreshToken" not in body
+    assert {"user", "authToken", "cometchat", "expiresIn"} <= set(body)
+    assert token_works(emulator_url, body["authToken"])
+    cookies = set_cookies(registered)
+    # Local mode: no Secure, so no __Host- prefix (browsers refuse that over plain http).
+    assert set(cookies) == {"cca_access", "cca_refresh"}
+    for header in cookies.values():
+        assert "httponly" in header
+        assert "samesite=strict" in header
+        assert "path=/" in header
+        assert "secure" not in header
+    assert registered.headers["cache-control"] == "no-store"
+
+    me = cookie_client.get("/auth/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == email
+
+
+def test_refresh_by_cookie_rotates_it(cookie_client: httpx.Client) -> None:
+    cookie_client.post(
+        "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
+    )
+    old = cookie_client.cookies["cca_refresh"]
+    refreshed = cookie_client.post("/auth/refresh")
+    assert refreshed.status_code == 200, refreshed.text
+    assert "refreshToken" not in refreshed.json()
+    assert cookie_client.cookies["cca_refresh"] != old
+    # The body field is not a way around the cookie in this transport.
+    by_body = cookie_client.post(
+        "/auth/refresh", json={"refreshToken": "x"}, headers={"Cookie": "cca_refresh=unknown"}
+    )
+    assert by_body.status_code == 401
+
+
+def test_logout_clears_the_cookies(cookie_client: httpx.Client, emulator_url: str) -> None:
+    body = cookie_client.post(
+        "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
+    ).json()
+    access = cookie_client.cookies["cca_access"]
+    logout = cookie_client.post("/auth/logout")
+    assert logout.status_code == 204
+    assert logout.headers["clear-site-data"] == '"cookies"'
+    cleared = set_cookies(logout)
+    assert set(cleared) == {"cca_access", "cca_refresh"}
+    assert all("max-age=0" in header for header in cleared.values())
+    assert not token_works(emulator_url, body["authToken"])
+    # Even a client that kept the old cookie is signed out.
+    kept = cookie_client.get("/auth/me", headers={"Cookie": f"cca_access={access}"})
+    assert kept.status_code == 401
+
+
+def test_bearer_header_is_not_accepted_by_the_cookie_transport(
+    cookie_client: httpx.Client,
+) -> None:
+    cookie_client.post(
+        "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
+    )
+    access = cookie_client.cookies["cca_access"]
+    cookie_client.cookies.clear()
+    answer = cookie_client.get("/auth/me", headers={"Authorization": f"Bearer {access}"})
+    assert answer.status_code == 401

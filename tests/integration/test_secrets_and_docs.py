@@ -1,0 +1,90 @@
+"""No secret in any log line; every route and error documented; CORS only for listed origins."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+
+from tests.support.auth_server import PASSWORD, bearer, new_email
+
+
+def test_no_secret_reaches_a_log_line(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    email = new_email()
+    registered = client.post(
+        "/auth/register", json={"email": email, "password": PASSWORD, "name": "Ann"}
+    ).json()
+    login = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
+    refreshed = client.post("/auth/refresh", json={"refreshToken": login["refreshToken"]}).json()
+    reused = client.post("/auth/refresh", json={"refreshToken": login["refreshToken"]})
+    assert reused.status_code == 401
+    rotated = client.post("/cometchat/token", headers=bearer(registered), json={"rotate": True})
+    client.post("/auth/logout", headers=bearer(registered))
+    client.post("/auth/login", json={"email": email, "password": "wrong password!"})
+    client.get(f"/auth/login?email={email}&password={PASSWORD}")
+
+    secrets = {
+        PASSWORD,
+        "test-rest-key-0123456789",
+        registered["authToken"],
+        registered["accessToken"],
+        registered["refreshToken"],
+        login["authToken"],
+        login["accessToken"],
+        login["refreshToken"],
+        refreshed["refreshToken"],
+        refreshed["accessToken"],
+        rotated.json()["authToken"],
+    }
+    assert len(caplog.records) > 0
+    text = "\n".join(
+        f"{record.name} {record.getMessage()} {record.exc_text or ''}" for record in caplog.records
+    )
+    for secret in secrets:
+        assert secret not in text
+
+
+def test_openapi_documents_every_route_and_its_errors(client: httpx.Client) -> None:
+    assert client.get("/docs").status_code == 200
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    expected = {
+        ("/auth/register", "post"),
+        ("/auth/login", "post"),
+        ("/auth/login", "get"),
+        ("/auth/refresh", "post"),
+        ("/auth/logout", "post"),
+        ("/auth/logout-all", "post"),
+        ("/auth/me", "get"),
+        ("/auth/me", "patch"),
+        ("/auth/me", "delete"),
+        ("/auth/password", "post"),
+        ("/cometchat/token", "post"),
+        ("/healthz", "get"),
+    }
+    documented = {(path, method) for path, item in paths.items() for method in item}
+    assert expected <= documented
+    for path, method in expected - {("/healthz", "get")}:
+        errors = {code for code in paths[path][method]["responses"] if code[0] in "45"}
+        assert errors, (path, method)
+        for code in errors:
+            schema = paths[path][method]["responses"][code]["content"]["application/json"]
+            assert schema["schema"]["$ref"].endswith("/ErrorEnvelope")
+    login_errors = paths["/auth/login"]["post"]["responses"]
+    assert "INVALID_CREDENTIALS" in login_errors["401"]["description"]
+    assert "COMETCHAT_UNAVAILABLE" in login_errors["503"]["description"]
+
+
+def test_cors_allows_only_listed_origins(client: httpx.Client) -> None:
+    preflight = {"Access-Control-Request-Method": "POST"}
+    allowed = client.options("/auth/login", headers={"Origin": "http://app.example", **preflight})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "http://app.example"
+    refused = client.options("/auth/login", headers={"Origin": "http://evil.example", **preflight})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "CORS_REFUSED"
+    assert "access-control-allow-origin" not in refused.headers
