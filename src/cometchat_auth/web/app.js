@@ -1,0 +1,275 @@
+// The demo page: sign up, sign in, sign out, and CometChat.login with the token our server gives.
+// Every stored text (names, emails) goes in with textContent, never innerHTML.
+
+import * as api from "./api.js";
+import * as chat from "./chat.js";
+
+const $ = (id) => document.getElementById(id);
+let config = null;
+
+function say(text) {
+  $("status").textContent = text;
+}
+
+function fail(text) {
+  $("error").textContent = text;
+  $("error").hidden = !text;
+}
+
+/** The form fields a VALIDATION_ERROR names (its details' `loc` ends with the field). */
+function invalidFields(error) {
+  const details = Array.isArray(error.details) ? error.details : [];
+  return details
+    .filter((detail) => detail && Array.isArray(detail.loc) && detail.msg)
+    .map((detail) => ({ field: String(detail.loc[detail.loc.length - 1]), msg: detail.msg }));
+}
+
+/** One clear sentence per error code a person can hit here. */
+function explain(error) {
+  switch (error.code) {
+    case "INVALID_CREDENTIALS":
+      return "Wrong email or password.";
+    case "RATE_LIMITED": {
+      if (!error.retryAfter) return "Too many attempts. Wait a little and try again.";
+      const unit = error.retryAfter === 1 ? "second" : "seconds";
+      return `Too many attempts. Try again in ${error.retryAfter} ${unit}.`;
+    }
+    case "COMETCHAT_UNAVAILABLE":
+      return "CometChat is unavailable right now, so you cannot be signed in. Try again soon.";
+    case "EMAIL_TAKEN":
+      return "An account with this email already exists. Sign in instead.";
+    case "VALIDATION_ERROR": {
+      const problems = invalidFields(error).map(({ field, msg }) => `${field}: ${msg}`);
+      return problems.length ? `Please check the form. ${problems.join(". ")}.` : error.message;
+    }
+    default:
+      return error.message || "Something went wrong. Try again.";
+  }
+}
+
+// What the SDK said when CometChat.login failed, in words (a local emulator's untrusted certificate
+// shows up as a failed fetch).
+function explainChat(error) {
+  if (error && error.code === "FAILED_TO_FETCH" && config.local) {
+    return (
+      "Signed in, but the browser could not reach the CometChat emulator: trust its certificate " +
+      "(see Local mode above), then sign out and sign in again."
+    );
+  }
+  const detail = (error && (error.message || error.code)) || "unknown error";
+  return `Signed in, but CometChat login failed: ${detail}`;
+}
+
+function showForm(id) {
+  $("sign-in").hidden = id !== "sign-in";
+  $("sign-up").hidden = id !== "sign-up";
+  $(id).querySelector("input").focus();
+}
+
+// The certificate step matters until the SDK has reached the emulator; then it is only noise.
+function showCertNotice(show) {
+  $("cert-notice").hidden = !(show && config.local && config.emulatorOrigin);
+}
+
+function showSignedOut() {
+  showCertNotice(true);
+  $("signed-in").hidden = true;
+  $("signed-out").hidden = false;
+}
+
+/** Why the SDK holds no user, in words, for the chat line of the signed-in view. */
+function notInChat(status) {
+  if (!chat.ready()) {
+    const why = config.sdk.installed ? "did not start" : "is not installed";
+    return `Not signed in to CometChat: the CometChat SDK ${why}.`;
+  }
+  if (status === "unavailable") {
+    return (
+      "Not signed in to CometChat yet: CometChat is unavailable right now. " +
+      "This page keeps trying."
+    );
+  }
+  if (status === "email_not_verified") {
+    return (
+      "Not signed in to CometChat: confirm your email address first, " +
+      "with the link we mailed you."
+    );
+  }
+  return "Not signed in to CometChat.";
+}
+
+async function showSignedIn(user, status, { focus = true } = {}) {
+  $("account").textContent = `Your account: ${user.name} <${user.email}>`;
+  const chatUser = await chat.loggedInUser();
+  $("chat-user").classList.toggle("off", !chatUser);
+  showCertNotice(!chatUser && chat.ready() && status === "ready");
+  $("chat-user").textContent = chatUser
+    ? `Signed in to CometChat as ${chatUser.name} (${chatUser.uid})`
+    : notInChat(status);
+  $("signed-out").hidden = true;
+  $("signed-in").hidden = false;
+  if (focus) $("signed-in-title").focus();
+}
+
+let retry = null; // the timer that asks for a CometChat token again while CometChat is out
+
+/** The session's CometChat token, or why there is none yet: `{authToken, status, retryAfter}`. */
+async function chatToken() {
+  try {
+    const { authToken } = await api.cometchatToken();
+    return { authToken, status: "ready" };
+  } catch (error) {
+    if (error.code === "COMETCHAT_UNAVAILABLE") {
+      return { authToken: null, status: "unavailable", retryAfter: error.retryAfter };
+    }
+    if (error.code === "EMAIL_NOT_VERIFIED") {
+      return { authToken: null, status: "email_not_verified" };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Log the SDK in with our token and show the result. Without a token (CometChat is out) ask again
+ * when the server says; an SDK failure leaves the app session usable.
+ */
+async function enterChat(user, { authToken, status, retryAfter }, { focus = true } = {}) {
+  clearTimeout(retry);
+  if (authToken && chat.ready()) {
+    say("Signing in to CometChat…");
+    try {
+      await chat.login(authToken);
+    } catch (error) {
+      fail(explainChat(error));
+    }
+  }
+  await showSignedIn(user, status, { focus });
+  say(`Signed in as ${user.name}.`);
+  if (status === "unavailable" && chat.ready()) {
+    retry = setTimeout(() => retryChat(user), (retryAfter || 5) * 1000);
+  }
+}
+
+async function retryChat(user) {
+  try {
+    await enterChat(user, await chatToken(), { focus: false });
+  } catch (error) {
+    // The session itself ended, or the server failed: stop asking.
+    fail(explain(error));
+    if (error.status === 401) showSignedOut();
+  }
+}
+
+// Put the keyboard where the fix is: the fields the server named, or the password after a
+// wrong one (the email is usually right).
+function focusProblem(form, error) {
+  const named = error.code === "VALIDATION_ERROR" ? invalidFields(error) : [];
+  const inputs = named.map(({ field }) => form.querySelector(`[name="${CSS.escape(field)}"]`));
+  for (const input of inputs) input?.setAttribute("aria-invalid", "true");
+  const wrong = error.code === "INVALID_CREDENTIALS";
+  const password = wrong ? form.querySelector("[name=password]") : null;
+  (inputs.find(Boolean) || password || form.querySelector("input")).focus();
+}
+
+async function submit(form, action) {
+  const button = form.querySelector("button[type=submit]");
+  const fields = Object.fromEntries(new FormData(form));
+  fail("");
+  for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
+  button.disabled = true;
+  form.setAttribute("aria-busy", "true");
+  say("Working…");
+  try {
+    const answer = await action(fields);
+    form.reset();
+    const { user, authToken, retryAfter } = answer;
+    await enterChat(user, { authToken, status: answer.cometchat.status, retryAfter });
+  } catch (error) {
+    say("");
+    fail(error instanceof api.ApiError ? explain(error) : `Something went wrong: ${error.message}`);
+    focusProblem(form, error);
+  } finally {
+    button.disabled = false;
+    form.removeAttribute("aria-busy");
+  }
+}
+
+async function signOut() {
+  clearTimeout(retry);
+  fail("");
+  say("Signing out…");
+  try {
+    await chat.logout(); // while our session (and so its CometChat token) still exists
+  } catch {
+    // The SDK clears its own state even when CometChat answers with an error.
+  }
+  try {
+    await api.logout(); // ends the session; the server deletes its CometChat token
+  } catch (error) {
+    if (error.status !== 401) fail(explain(error));
+  }
+  showSignedOut();
+  showForm("sign-in");
+  say("Signed out.");
+}
+
+// After a reload the cookie transport may still hold a session: pick it up. A page with no session
+// also makes sure the SDK holds no user of a session that ended elsewhere.
+async function restore() {
+  let user = null;
+  if (api.mayHaveSession()) {
+    try {
+      user = await api.me();
+    } catch (error) {
+      if (error.status !== 401) fail(explain(error));
+    }
+  }
+  if (!user) {
+    await chat.logout().catch(() => {});
+    showSignedOut();
+    return;
+  }
+  try {
+    await enterChat(user, await chatToken());
+  } catch (error) {
+    fail(explain(error));
+    await showSignedIn(user, null);
+  }
+}
+
+async function main() {
+  try {
+    config = await api.loadConfig();
+  } catch (error) {
+    fail(`This page could not load its settings: ${error.message}`);
+    return;
+  }
+  api.useTransport(config.transport);
+  $("app-name").textContent = config.appName;
+  document.title = config.appName;
+  if (config.emulatorOrigin) {
+    $("cert-link").href = config.emulatorOrigin;
+    $("cert-link").textContent = config.emulatorOrigin;
+  }
+  try {
+    if (!(await chat.start(config))) $("sdk-missing").hidden = false;
+  } catch (error) {
+    fail(`The CometChat SDK could not start: ${error.message}`);
+  }
+  $("sign-in").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(event.target, ({ email, password }) => api.login(email, password));
+  });
+  $("sign-up").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(event.target, ({ name, email, password }) => api.register(name, email, password));
+  });
+  for (const button of document.querySelectorAll("[data-show]")) {
+    button.addEventListener("click", () => showForm(button.dataset.show));
+  }
+  $("sign-out").addEventListener("click", signOut);
+  await restore();
+  document.body.dataset.ready = "true"; // tells tests (and other scripts) the page has settled
+}
+
+main();
