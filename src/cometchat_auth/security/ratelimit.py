@@ -1,0 +1,116 @@
+"""Rate limits per client IP and per account, counted by the ``limits`` library.
+
+Memory storage by default (one process); Redis when ``REDIS_URL`` is set, so every server process
+counts against the same limit. A storage failure refuses the request (503) instead of letting it
+through: limits never switch off silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
+from limits.aio.strategies import MovingWindowRateLimiter
+
+from cometchat_auth.accounts.emails import email_key
+from cometchat_auth.errors import RateLimitUnavailable, TooManyRequests
+from cometchat_auth.settings import Settings
+
+log = logging.getLogger(__name__)
+
+#: What is limited: sign-in, sign-up, token refresh, CometChat token minting, password reset.
+ACTIONS = ("login", "register", "refresh", "mint", "reset")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One action's two limits in ``limits`` notation: ``"10/minute"``, ``"150 per 5 minutes"``."""
+
+    per_ip: str
+    per_account: str
+
+
+def email_account(email: str) -> str:
+    """The account key of a typed address: ``Ann@Example.com`` and ``ann@example.com`` are one."""
+    try:
+        return email_key(email)
+    except ValueError:
+        return email.casefold()  # not an address: still limited, under what was typed
+
+
+def open_storage(redis_url: str | None) -> Storage:
+    """Redis (shared by every process) when a URL is given, else this process's memory."""
+    if not redis_url:
+        return MemoryStorage()
+    # Short socket timeouts: a stuck Redis answers 503 quickly instead of hanging the request.
+    return RedisStorage(
+        f"async+{redis_url}",
+        implementation="redispy",
+        wrap_exceptions=True,
+        socket_timeout=2,
+        socket_connect_timeout=2,
+    )
+
+
+class RateLimits:
+    """``await limits.hit("login", ip=..., account=...)`` before the work; raises past a limit."""
+
+    def __init__(
+        self,
+        rules: Mapping[str, Rule],
+        storage: Storage,
+        *,
+        key_prefix: str = "cometchat-auth",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._rules: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
+            action: (parse(rule.per_ip), parse(rule.per_account)) for action, rule in rules.items()
+        }
+        self._storage = storage
+        self._limiter = MovingWindowRateLimiter(storage)
+        self._prefix = key_prefix
+        self._clock = clock
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimits:
+        """The server's limits: ``RATE_LIMIT_<ACTION>_IP`` and ``_ACCOUNT`` for every action."""
+        rules = {
+            action: Rule(
+                per_ip=getattr(settings, f"rate_limit_{action}_ip"),
+                per_account=getattr(settings, f"rate_limit_{action}_account"),
+            )
+            for action in ACTIONS
+        }
+        storage = open_storage(settings.redis_url)
+        return cls(rules, storage, key_prefix=settings.rate_limit_key_prefix)
+
+    async def hit(self, action: str, *, ip: str | None = None, account: str | None = None) -> None:
+        """Count one attempt at ``action`` for this IP and this account (either may be None)."""
+        per_ip, per_account = self._rules[action]
+        for scope, item, key in (("ip", per_ip, ip), ("account", per_account, account)):
+            if key is None:
+                continue
+            # Hashed: Redis never holds an email address.
+            ident = (self._prefix, action, scope, hashlib.sha256(key.encode()).hexdigest()[:32])
+            try:
+                if await self._limiter.hit(item, *ident):
+                    continue
+                reset, _ = await self._limiter.get_window_stats(item, *ident)
+            except Exception as exc:
+                log.error("rate-limit storage failed: %s", type(exc).__name__)
+                raise RateLimitUnavailable from None
+            raise TooManyRequests(retry_after=max(1, math.ceil(reset - self._clock())))
+
+    async def aclose(self) -> None:
+        """Close the Redis connections (memory storage has none)."""
+        if isinstance(self._storage, RedisStorage) and isinstance(
+            bridge := self._storage.bridge, RedispyBridge
+        ):
+            await bridge.storage.aclose()
