@@ -1,0 +1,168 @@
+"""CometChat's side of accounts and sessions, as outbox jobs: queued with the change, run later.
+
+Every handler is idempotent, because a job may run twice (a lost answer, a worker that died):
+creating a user that exists updates it, updating one that is missing creates it, and deleting
+what is already gone is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cometchat_auth.cometchat import (
+    AuthTokenNotFound,
+    BadRequest,
+    CometChatClient,
+    RateLimited,
+    UserAlreadyExists,
+    UserNotFound,
+)
+from cometchat_auth.outbox.breaker import CircuitBreaker, CircuitOpen
+from cometchat_auth.outbox.errors import PermanentFailure, RetryLater
+from cometchat_auth.outbox.models import Job
+from cometchat_auth.outbox.worker import Handler, Outbox, Sealer
+from cometchat_auth.settings import Settings
+
+CREATE_USER = "cometchat.create_user"
+UPDATE_USER = "cometchat.update_user"
+DELETE_USER = "cometchat.delete_user"
+DELETE_TOKEN = "cometchat.delete_token"  # noqa: S105 (a job kind, not a secret)
+FLUSH_TOKENS = "cometchat.flush_tokens"
+
+
+class CometChatJobs:
+    """Queues CometChat changes in the caller's transaction, ordered per user, and runs them."""
+
+    def __init__(self, outbox: Outbox, client: CometChatClient, breaker: CircuitBreaker) -> None:
+        self.outbox = outbox
+        self._client = client
+        self.breaker = breaker
+        for kind, handler in (
+            (CREATE_USER, self._create_user),
+            (UPDATE_USER, self._update_user),
+            (DELETE_USER, self._delete_user),
+            (DELETE_TOKEN, self._delete_token),
+            (FLUSH_TOKENS, self._flush_tokens),
+        ):
+            outbox.register(kind, handler)
+
+    # Queueing, in the caller's transaction
+
+    async def create_user(
+        self, db: AsyncSession, uid: str, *, name: str, avatar: str | None = None
+    ) -> Job:
+        profile = {"uid": uid, "name": name, "avatar": avatar}
+        return await self.outbox.enqueue(db, CREATE_USER, profile, ordering_key=uid)
+
+    async def update_user(
+        self, db: AsyncSession, uid: str, *, name: str, avatar: str | None
+    ) -> Job:
+        """The whole profile after the change, so the job can also create a missing user."""
+        profile = {"uid": uid, "name": name, "avatar": avatar}
+        return await self.outbox.enqueue(db, UPDATE_USER, profile, ordering_key=uid)
+
+    async def delete_user(self, db: AsyncSession, uid: str) -> Job:
+        return await self.outbox.enqueue(db, DELETE_USER, {"uid": uid}, ordering_key=uid)
+
+    async def delete_token(self, db: AsyncSession, uid: str, token: str) -> Job:
+        payload = {"uid": uid, "token": token}
+        return await self.outbox.enqueue(db, DELETE_TOKEN, payload, ordering_key=uid)
+
+    async def flush_tokens(self, db: AsyncSession, uid: str) -> Job:
+        return await self.outbox.enqueue(db, FLUSH_TOKENS, {"uid": uid}, ordering_key=uid)
+
+    async def settle(self, uid: str, *, within: float | None = None) -> bool:
+        """Run the user's queued jobs now (within the deadline); True when CometChat is in step.
+
+        Requests call it after their commit, so that while CometChat is well it is in step by the
+        time they answer; while it is not, the worker takes over.
+        """
+        return await self.outbox.run_now(uid, within=within or self.breaker.deadline)
+
+    # Running
+
+    async def _call(self, operation: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await self.breaker.call(operation)
+        except (CircuitOpen, RateLimited) as exc:
+            raise RetryLater(exc.retry_after or 0.0) from None
+        except BadRequest as exc:
+            # CometChat refuses the data itself: sending it again cannot help.
+            raise PermanentFailure(f"CometChat refused the request ({exc.code})") from None
+
+    async def _create(self, profile: dict[str, Any]) -> None:
+        await self._call(
+            lambda: self._client.create_user(
+                profile["uid"], profile["name"], avatar=profile["avatar"]
+            )
+        )
+
+    async def _update(self, profile: dict[str, Any]) -> None:
+        await self._call(
+            lambda: self._client.update_user(
+                profile["uid"],
+                name=profile["name"],
+                avatar=profile["avatar"],
+                unset=("avatar",) if profile["avatar"] is None else (),
+            )
+        )
+
+    async def _upsert(self, profile: dict[str, Any], steps: tuple[Handler, ...]) -> None:
+        for step in steps:
+            try:
+                await step(profile)
+                return
+            except (UserAlreadyExists, UserNotFound):
+                continue
+        # Exists for create yet missing for update: a deactivated user, which needs a person.
+        raise PermanentFailure("the CometChat user can be neither created nor updated")
+
+    async def _create_user(self, profile: dict[str, Any]) -> None:
+        await self._upsert(profile, (self._create, self._update))
+
+    async def _update_user(self, profile: dict[str, Any]) -> None:
+        await self._upsert(profile, (self._update, self._create))
+
+    async def _delete_user(self, payload: dict[str, Any]) -> None:
+        with contextlib.suppress(UserNotFound):  # already gone
+            await self._call(lambda: self._client.delete_user(payload["uid"], permanent=True))
+
+    async def _delete_token(self, payload: dict[str, Any]) -> None:
+        # Already gone, or gone with its user: done either way.
+        with contextlib.suppress(AuthTokenNotFound, UserNotFound):
+            await self._call(
+                lambda: self._client.delete_auth_token(payload["uid"], payload["token"])
+            )
+
+    async def _flush_tokens(self, payload: dict[str, Any]) -> None:
+        with contextlib.suppress(UserNotFound):
+            await self._call(lambda: self._client.flush_auth_tokens(payload["uid"]))
+
+
+def cometchat_jobs(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    client: CometChatClient,
+    vault: Sealer,
+) -> CometChatJobs:
+    """The process's outbox, with the CometChat jobs registered, and its circuit breaker."""
+    outbox = Outbox(
+        sessionmaker,
+        vault,
+        concurrency=settings.outbox_concurrency,
+        lease=settings.outbox_lease,
+        max_attempts=settings.outbox_max_attempts,
+        backoff_base=settings.outbox_backoff_base,
+        backoff_cap=settings.outbox_backoff_cap,
+        poll_interval=settings.outbox_poll_interval,
+    )
+    breaker = CircuitBreaker(
+        threshold=settings.cometchat_breaker_threshold,
+        reset_after=settings.cometchat_breaker_reset,
+        deadline=settings.cometchat_deadline,
+    )
+    return CometChatJobs(outbox, client, breaker)

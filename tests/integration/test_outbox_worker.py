@@ -1,0 +1,289 @@
+"""The outbox on SQLite and PostgreSQL: commit-bound jobs, order per key, back-off, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import delete, select
+
+from cometchat_auth.outbox import Outbox, PermanentFailure, RetryLater, queries
+from cometchat_auth.outbox.models import FAILED, JobRow
+from cometchat_auth.sessions.vault import TokenVault
+from cometchat_auth.store import Database, open_database
+
+VAULT = TokenVault([Fernet.generate_key().decode()])
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """The migrated database with no jobs left over (PostgreSQL's lives for the whole session)."""
+    async with open_database(database_url) as database:
+        async with database.sessionmaker() as db:
+            await db.execute(delete(JobRow))
+            await db.commit()
+        yield database
+
+
+def outbox_on(database: Database, **overrides: Any) -> Outbox:
+    """An outbox with quick back-off and polling, so retries happen within a test."""
+    options: dict[str, Any] = {
+        "backoff_base": 0.01,
+        "backoff_cap": 0.05,
+        "poll_interval": 0.05,
+        "max_attempts": 5,
+    }
+    options.update(overrides)
+    return Outbox(database.sessionmaker, VAULT, **options)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20) -> None:
+    """Poll ``check`` until it holds; fail (not hang) after ``within`` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.02)
+
+
+async def jobs_left(database: Database) -> list[JobRow]:
+    async with database.sessionmaker() as db:
+        return list(await db.scalars(select(JobRow).order_by(JobRow.id)))
+
+
+async def test_a_committed_job_runs_and_is_gone(database: Database) -> None:
+    outbox = outbox_on(database, poll_interval=30)  # only the commit's wake-up can start it fast
+    seen: list[dict[str, Any]] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        seen.append(payload)
+
+    outbox.register("test.note", handler)
+    async with outbox.running():
+        async with database.sessionmaker() as db:
+            job = await outbox.enqueue(db, "test.note", {"n": 1}, ordering_key="a")
+            await db.commit()
+        assert job.status == "pending"
+        await eventually(lambda: _true(bool(seen)), within=10)
+    assert seen == [{"n": 1}]
+    assert await jobs_left(database) == []
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_a_rolled_back_job_never_runs(database: Database) -> None:
+    outbox = outbox_on(database)
+    ran: list[int] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    outbox.register("test.note", handler)
+    async with outbox.running():
+        async with database.sessionmaker() as db:
+            await outbox.enqueue(db, "test.note", {"n": 1})
+            await db.rollback()
+        async with database.sessionmaker() as db:
+            await outbox.enqueue(db, "test.note", {"n": 2})
+            await db.commit()
+        await eventually(lambda: _true(bool(ran)))
+    assert ran == [2]
+
+
+async def test_payloads_are_encrypted_at_rest(database: Database) -> None:
+    outbox = outbox_on(database)
+    async with database.sessionmaker() as db:
+        await outbox.enqueue(db, "test.secret", {"token": "tok-very-secret"})
+        await db.commit()
+    (row,) = await jobs_left(database)
+    assert "tok-very-secret" not in row.payload
+    assert json.loads(VAULT.open(row.payload) or "") == {"token": "tok-very-secret"}
+
+
+async def test_jobs_of_one_key_run_in_order_even_through_retries(database: Database) -> None:
+    outbox = outbox_on(database, concurrency=8)
+    order: dict[str, list[int]] = defaultdict(list)
+    failed_once: set[tuple[str, int]] = set()
+
+    async def handler(payload: dict[str, Any]) -> None:
+        key, n = payload["key"], payload["n"]
+        if n % 3 == 0 and (key, n) not in failed_once:
+            failed_once.add((key, n))
+            raise RetryLater(after=0.01)
+        if n % 4 == 1 and (key, -n) not in failed_once:
+            failed_once.add((key, -n))
+            raise RuntimeError("CometChat hiccup")
+        order[key].append(n)
+
+    outbox.register("test.step", handler)
+    keys = ["u1", "u2", "u3"]
+    async with database.sessionmaker() as db:
+        for n in range(8):
+            for key in keys:
+                await outbox.enqueue(db, "test.step", {"key": key, "n": n}, ordering_key=key)
+        await db.commit()
+    async with outbox.running():
+        await eventually(lambda: _true(sum(map(len, order.values())) == 24))
+    assert {key: order[key] for key in keys} == {key: list(range(8)) for key in keys}
+    assert await jobs_left(database) == []
+
+
+async def test_give_up_after_max_attempts_then_retry_from_the_cli(database: Database) -> None:
+    outbox = outbox_on(database, max_attempts=3)
+    calls: list[int] = []
+    healthy = False
+
+    async def handler(payload: dict[str, Any]) -> None:
+        calls.append(1)
+        if not healthy:
+            raise RuntimeError("down")
+
+    outbox.register("test.flaky", handler)
+    async with outbox.running():
+        async with database.sessionmaker() as db:
+            await outbox.enqueue(db, "test.flaky", {})
+            await db.commit()
+
+        async def failed() -> bool:
+            rows = await jobs_left(database)
+            return bool(rows) and rows[0].status == FAILED
+
+        await eventually(failed)
+        assert len(calls) == 3
+        async with database.sessionmaker() as db:
+            (job,) = await queries.list_jobs(db)
+            assert (job.status, job.attempts, job.last_error) == ("failed", 3, "RuntimeError")
+        healthy = True
+        async with database.sessionmaker() as db:
+            assert await queries.retry(db, job.id) == 1
+        await eventually(lambda: _empty(database))
+    assert len(calls) == 4
+
+
+async def _empty(database: Database) -> bool:
+    return not await jobs_left(database)
+
+
+async def test_permanent_failure_fails_at_once_and_does_not_block_its_key(
+    database: Database,
+) -> None:
+    outbox = outbox_on(database)
+    ran: list[str] = []
+
+    async def bad(payload: dict[str, Any]) -> None:
+        raise PermanentFailure("refused")
+
+    async def good(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    outbox.register("test.bad", bad)
+    outbox.register("test.good", good)
+    async with database.sessionmaker() as db:
+        await outbox.enqueue(db, "test.bad", {}, ordering_key="k")
+        await outbox.enqueue(db, "test.good", {"n": "after"}, ordering_key="k")
+        await db.commit()
+    async with outbox.running():
+        await eventually(lambda: _true(ran == ["after"]))
+    (row,) = await jobs_left(database)
+    assert (row.kind, row.status, row.attempts) == ("test.bad", FAILED, 1)
+
+
+async def test_a_job_held_by_a_dead_worker_runs_after_its_lease(database: Database) -> None:
+    async with database.sessionmaker() as db:
+        await outbox_on(database).enqueue(db, "test.note", {"n": 1})
+        await db.commit()
+    # A worker claims it and dies (kill -9): nothing settles the job.
+    async with database.sessionmaker() as db:
+        (held,) = await queries.claim(db, lease=0.5, limit=10)
+    async with database.sessionmaker() as db:
+        assert await queries.claim(db, lease=0.5, limit=10) == []  # nobody else takes it meanwhile
+
+    outbox = outbox_on(database)
+    ran: list[int] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    outbox.register("test.note", handler)
+    async with outbox.running():
+        await eventually(lambda: _true(ran == [1]))
+    assert held.attempts == 1
+    assert await jobs_left(database) == []
+
+
+async def test_two_workers_share_the_jobs_each_runs_once_in_order(database: Database) -> None:
+    runs: dict[int, int] = defaultdict(int)
+    order: dict[str, list[int]] = defaultdict(list)
+
+    async def handler(payload: dict[str, Any]) -> None:
+        runs[payload["n"]] += 1
+        order[payload["key"]].append(payload["n"])
+        await asyncio.sleep(0.001)
+
+    first, second = outbox_on(database, concurrency=4), outbox_on(database, concurrency=4)
+    for outbox in (first, second):
+        outbox.register("test.step", handler)
+    async with database.sessionmaker() as db:
+        for n in range(40):
+            key = f"k{n % 5}"
+            await first.enqueue(db, "test.step", {"key": key, "n": n}, ordering_key=key)
+        await db.commit()
+    async with first.running(), second.running():
+        await eventually(lambda: _empty(database))
+    assert runs == dict.fromkeys(range(40), 1)
+    for key, seen in order.items():
+        assert seen == sorted(seen), key
+
+
+async def test_run_now_finishes_a_key_inline_or_says_it_could_not(database: Database) -> None:
+    outbox = outbox_on(database, backoff_base=30, backoff_cap=30)
+    up = True
+
+    async def handler(payload: dict[str, Any]) -> None:
+        if not up:
+            raise RuntimeError("down")
+
+    outbox.register("test.sync", handler)
+    async with database.sessionmaker() as db:
+        await outbox.enqueue(db, "test.sync", {}, ordering_key="ann")
+        await outbox.enqueue(db, "test.sync", {}, ordering_key="ann")
+        await outbox.enqueue(db, "test.sync", {}, ordering_key="bob")
+        await db.commit()
+    assert await outbox.run_now("ann", within=10) is True
+    assert [row.ordering_key for row in await jobs_left(database)] == ["bob"]
+    up = False
+    assert await outbox.run_now("bob", within=10) is False
+    (row,) = await jobs_left(database)
+    assert (row.ordering_key, row.attempts, row.last_error) == ("bob", 1, "RuntimeError")
+    assert await outbox.run_now("bob", within=10) is False  # waiting out its back-off: not run
+    (row,) = await jobs_left(database)
+    assert row.attempts == 1
+
+
+async def test_an_unknown_kind_or_unreadable_payload_fails_the_job(database: Database) -> None:
+    outbox = outbox_on(database)
+    stranger = Outbox(database.sessionmaker, TokenVault([Fernet.generate_key().decode()]))
+    seen: list[Any] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        seen.append(payload)
+
+    outbox.register("test.known", handler)
+    async with database.sessionmaker() as db:
+        await outbox.enqueue(db, "test.unknown", {})
+        await stranger.enqueue(db, "test.known", {})  # sealed with a key this server lacks
+        await db.commit()
+    async with outbox.running():
+
+        async def both_failed() -> bool:
+            return [row.status for row in await jobs_left(database)] == [FAILED, FAILED]
+
+        await eventually(both_failed)
+    assert seen == []
