@@ -10,9 +10,13 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from cometchat_auth import __version__, errors
-from cometchat_auth.api import auth, chat, health, web
+from cometchat_auth.api import auth, chat, email, health, web
 from cometchat_auth.api.middleware import BodyLimit, Cors, NoPasswordInQuery
-from cometchat_auth.api.transports import transport_for
+from cometchat_auth.api.transports import CookieTransport, transport_for
+from cometchat_auth.audit import ClientContext
+from cometchat_auth.security.client_ip import TrustedProxies, parse_networks
+from cometchat_auth.security.csrf import CsrfProtection
+from cometchat_auth.security.headers import SecurityHeaders, content_security_policy
 from cometchat_auth.services import Services, open_services
 from cometchat_auth.settings import Settings, prepare
 
@@ -28,7 +32,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_services(settings) as services:
+        # The outbox's worker runs CometChat (and mail) jobs for as long as the app serves.
+        async with open_services(settings) as services, services.outbox.running():
             app.state.services = services
             sweeper = asyncio.create_task(_sweep_sessions(services))
             try:
@@ -47,10 +52,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.transport = transport_for(settings)
     errors.install(app)
-    for router in (auth.router, chat.router, health.router, web.router):
+    for router in (auth.router, chat.router, email.router, health.router, web.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoPasswordInQuery)
+    transport = app.state.transport
+    if isinstance(transport, CookieTransport):
+        app.add_middleware(
+            CsrfProtection,
+            session_cookies=(transport.access_name, transport.refresh_name),
+            secure=not settings.local,
+            allowed_origins=settings.cors_origins,
+        )
     if "*" in settings.cors_origins:
         log.warning("CORS allows every origin: a local-mode convenience, never for production")
     app.add_middleware(
@@ -60,8 +73,22 @@ def create_app(settings: Settings) -> FastAPI:
         allow_credentials=settings.session_transport == "cookie"
         and "*" not in settings.cors_origins,
         allow_methods=["GET", "POST", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type"],
+        allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
         max_age=600,
+    )
+    # Outermost last: headers on every answer, the client's IP resolved before anyone reads it.
+    app.add_middleware(ClientContext)
+    app.add_middleware(
+        TrustedProxies,
+        trusted=parse_networks(settings.trusted_proxies),
+        header=settings.proxy_header,
+    )
+    app.add_middleware(
+        SecurityHeaders,
+        csp=content_security_policy(
+            local=settings.local, client_host=settings.cometchat_client_host
+        ),
+        hsts=not settings.local,
     )
     return app
 

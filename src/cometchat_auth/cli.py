@@ -112,3 +112,56 @@ def users_delete(
     if not yes:
         typer.confirm(f"Delete {email} and its CometChat user?", abort=True)
     operator.run(operator.delete_user(email))
+
+
+outbox = typer.Typer(help="CometChat (and mail) jobs not yet done: list them, run them again.")
+app.add_typer(outbox, name="outbox")
+
+
+@outbox.command("list")
+def outbox_list(
+    failed: Annotated[bool, typer.Option("--failed", help="Only the jobs given up on.")] = False,
+) -> None:
+    """Pending and failed jobs, oldest first (payloads stay encrypted, never shown)."""
+    from cometchat_auth.outbox import admin
+    from cometchat_auth.settings import Settings
+
+    admin.show(Settings().database_url, failed_only=failed)
+
+
+@outbox.command("retry")
+def outbox_retry(
+    job_id: Annotated[int | None, typer.Argument(help="The job to run again.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every failed job; waiting ones run now.")
+    ] = False,
+) -> None:
+    """Run jobs again from their first attempt; a running server takes them at its next poll."""
+    from cometchat_auth.outbox import admin
+    from cometchat_auth.settings import Settings
+
+    if (job_id is None) != every:
+        raise typer.BadParameter("give a job ID or --all, not both")
+    changed = admin.retry(Settings().database_url, job_id)
+    if job_id is not None and not changed:
+        typer.echo(f"no job {job_id} to retry (done, or being run right now)", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{changed} job(s) queued to run again")
+
+
+@app.command()
+def audit(
+    user: Annotated[str | None, typer.Option(help="Only this account's events (by email).")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only events after this: 30m, 12h, 7d or an ISO date.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many (the newest).")] = 1000,
+) -> None:
+    """Read the audit log: sign-ins, failures, lock-outs, logouts, token and password changes."""
+    from cometchat_auth.audit.query import show
+    from cometchat_auth.settings import Settings
+
+    try:
+        show(Settings().database_url, email=user, since=since, limit=limit)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None

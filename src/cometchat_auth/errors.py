@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cometchat_auth.cometchat.errors import CometChatError, RateLimited, Unavailable
+from cometchat_auth.outbox.breaker import retry_after
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,74 @@ class PayloadTooLarge(AppError):
     message = "The request body is too large."
 
 
+class TooManyRequests(AppError):
+    """Past a rate limit; ``Retry-After`` says when the next attempt counts."""
+
+    status, code = 429, "RATE_LIMITED"
+    message = "Too many attempts; wait as long as Retry-After says, then try again."
+
+    def __init__(self, *, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+    def response(self) -> JSONResponse:
+        headers = {"Retry-After": str(self.retry_after)}
+        return error_response(self.status, self.code, self.message, headers=headers)
+
+
+class RateLimitUnavailable(AppError):
+    status, code = 503, "RATE_LIMIT_UNAVAILABLE"
+    message = "The rate limiter cannot be reached right now; retry later."
+    headers: ClassVar[Mapping[str, str]] = {"Retry-After": "5"}
+
+
+class CsrfFailed(AppError):
+    status, code = 403, "CSRF_FAILED"
+    message = (
+        "Cross-site request refused: send it from an allowed origin, with the cca_csrf cookie's"
+        " value in the X-CSRF-Token header."
+    )
+
+
+class WeakPassword(AppError, ValueError):
+    """The policy refused a new password (a bad value, so a ValueError too); says why, never it."""
+
+    status, code = 422, "WEAK_PASSWORD"
+    message = "The password is too weak."
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status, self.code, self.reason)
+
+
+class EmailNotVerified(AppError):
+    status, code = 403, "EMAIL_NOT_VERIFIED"
+    message = "Verify your email address first: follow the link in the mail we sent."
+
+
+class EmailTokenInvalid(AppError):
+    status, code = 400, "EMAIL_TOKEN_INVALID"
+    message = "This link is not valid; ask for a new one."
+
+
+class EmailTokenUsed(AppError):
+    status, code = 400, "EMAIL_TOKEN_USED"
+    message = "This link was already used; ask for a new one."
+
+
+class EmailTokenExpired(AppError):
+    status, code = 400, "EMAIL_TOKEN_EXPIRED"
+    message = "This link has expired; ask for a new one."
+
+
+class EmailTokenOutdated(AppError):
+    status, code = 400, "EMAIL_TOKEN_OUTDATED"
+    message = "The password or email changed since this link was sent; ask for a new one."
+
+
 #: Status and meaning of every code, for the OpenAPI ``responses`` of each route.
 CODES: dict[str, tuple[int, str]] = {
     "VALIDATION_ERROR": (422, "A field is missing, unknown, of the wrong type or out of range."),
@@ -124,6 +193,15 @@ CODES: dict[str, tuple[int, str]] = {
     "REFRESH_TOKEN_REUSED": (401, RefreshTokenReused.message),
     "EMAIL_TAKEN": (409, EmailTaken.message),
     "USE_POST": (405, UsePost.message),
+    "EMAIL_TOKEN_INVALID": (400, EmailTokenInvalid.message),
+    "EMAIL_TOKEN_USED": (400, EmailTokenUsed.message),
+    "EMAIL_TOKEN_EXPIRED": (400, EmailTokenExpired.message),
+    "EMAIL_TOKEN_OUTDATED": (400, EmailTokenOutdated.message),
+    "RATE_LIMITED": (429, TooManyRequests.message),
+    "RATE_LIMIT_UNAVAILABLE": (503, RateLimitUnavailable.message),
+    "CSRF_FAILED": (403, CsrfFailed.message),
+    "WEAK_PASSWORD": (422, "The new password is too short, too long, or too common."),
+    "EMAIL_NOT_VERIFIED": (403, EmailNotVerified.message),
     "COMETCHAT_ERROR": (502, "CometChat refused the request."),
     "COMETCHAT_UNAVAILABLE": (503, "CometChat cannot be reached right now; retry later."),
     "INTERNAL_ERROR": (500, "Something went wrong on the server."),
@@ -190,12 +268,11 @@ async def _cometchat_error(request: Request, exc: Exception) -> JSONResponse:
         exc.status,
     )
     if isinstance(exc, Unavailable | RateLimited):
-        retry_after = getattr(exc, "retry_after", None) or 5
         return error_response(
             503,
             "COMETCHAT_UNAVAILABLE",
             CODES["COMETCHAT_UNAVAILABLE"][1],
-            headers={"Retry-After": str(max(1, round(retry_after)))},
+            headers={"Retry-After": str(retry_after(exc))},
         )
     return error_response(502, "COMETCHAT_ERROR", CODES["COMETCHAT_ERROR"][1])
 

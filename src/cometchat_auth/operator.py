@@ -44,17 +44,17 @@ async def _services() -> AsyncIterator[Services]:
 
 async def create_user(*, email: str, name: str, password: str) -> None:
     async with _services() as services, services.database.sessionmaker() as db:
-        user, _ = await accounts.create_account(
+        user = await accounts.create_account(
             db,
-            services.cometchat,
+            services.cometchat_jobs,
             services.passwords,
             email=email,
             password=password,
             name=name,
-            with_token=False,
         )
         await db.commit()
         console.print(f"created {user.email} (id {user.id})")
+        await _catch_up(services, user.id)
 
 
 async def list_users() -> None:
@@ -79,6 +79,15 @@ async def delete_user(email: str) -> None:
         user = await accounts.find_by_email(db, email)
         if user is None:
             raise ValueError(f"no account for {email}")
-        await accounts.delete_account(db, services.cometchat, user)
+        await accounts.delete_account(db, services.cometchat_jobs, user)
         await db.commit()
-        console.print(f"deleted {user.email} and its CometChat user")
+        console.print(f"deleted {user.email}")
+        await _catch_up(services, user.id)
+
+
+async def _catch_up(services: Services, uid: str) -> None:
+    """Run the account's CometChat jobs now; if CometChat is out, the server's worker will."""
+    if await services.cometchat_jobs.settle(uid):
+        console.print("CometChat is in step")
+    else:
+        console.print("CometChat cannot be reached: the change is queued (see `outbox list`)")

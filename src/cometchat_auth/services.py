@@ -5,17 +5,25 @@ The HTTP app (lifespan) and the ``users`` CLI open them the same way.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 
+from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.cometchat import CometChatClient
+from cometchat_auth.mail import MAIL_SEND, Mail, Mailer, MailFolder, Sender, SmtpSender
+from cometchat_auth.outbox import Outbox
+from cometchat_auth.outbox.cometchat_jobs import CometChatJobs, cometchat_jobs
+from cometchat_auth.security.ratelimit import RateLimits
 from cometchat_auth.sessions.service import SessionManager
 from cometchat_auth.sessions.tokens import AccessTokens
 from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.settings import Settings, SettingsError
 from cometchat_auth.store import Database, open_database
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +33,12 @@ class Services:
     cometchat: CometChatClient
     passwords: Passwords
     sessions: SessionManager
+    mailer: Mailer
+    limits: RateLimits
+    lockout: Lockout
+    #: CometChat's side of accounts and sessions, queued; ``outbox`` runs other jobs too (mail).
+    cometchat_jobs: CometChatJobs
+    outbox: Outbox
 
 
 def cometchat_client(settings: Settings) -> CometChatClient:
@@ -40,6 +54,28 @@ def cometchat_client(settings: Settings) -> CometChatClient:
     )
 
 
+def mailer(settings: Settings) -> Mailer:
+    """SMTP when SMTP_HOST is set, else the local mail folder (STATE_DIR/mail)."""
+    sender: Sender
+    if settings.smtp_host:
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        sender = SmtpSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=password,
+            # Implicit TLS (port 465) leaves nothing for STARTTLS to upgrade.
+            starttls=settings.smtp_starttls and not settings.smtp_tls,
+            tls=settings.smtp_tls,
+            timeout=settings.smtp_timeout,
+        )
+    else:
+        sender = MailFolder(settings.state_dir / "mail")
+        if not settings.local:
+            log.warning("no SMTP_HOST: mails are written to %s, nobody gets them", sender.folder)
+    return Mailer(sender, app_name=settings.app_name, mail_from=settings.mail_from)
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Everything open (migrations applied) for the block, closed after; settings are prepared."""
@@ -48,18 +84,38 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async with (
         open_database(settings.database_url) as database,
         cometchat_client(settings) as client,
+        aclosing(RateLimits.from_settings(settings)) as limits,
     ):
+        vault = TokenVault([key.get_secret_value() for key in settings.token_encryption_keys])
+        jobs = cometchat_jobs(settings, database.sessionmaker, client, vault)
         sessions = SessionManager(
             access=AccessTokens(settings.secret_key.get_secret_value(), settings.access_token_ttl),
-            vault=TokenVault([key.get_secret_value() for key in settings.token_encryption_keys]),
+            vault=vault,
             cometchat=client,
+            jobs=jobs,
             idle_timeout=settings.session_idle_timeout,
             max_age=settings.session_max_age,
             reuse_grace=settings.refresh_reuse_grace,
+            require_verified_email=settings.require_verified_email_for_chat,
         )
         passwords = Passwords(
             memory_cost=settings.argon2_memory_cost,
             time_cost=settings.argon2_time_cost,
             parallelism=settings.argon2_parallelism,
+            min_length=settings.password_min_length,
+            max_length=settings.password_max_length,
         )
-        yield Services(settings, database, client, passwords, sessions)
+        mail = mailer(settings)
+        jobs.outbox.register(MAIL_SEND, lambda payload: mail.send(Mail.from_payload(payload)))
+        yield Services(
+            settings,
+            database,
+            client,
+            passwords,
+            sessions,
+            mail,
+            limits=limits,
+            lockout=Lockout.from_settings(settings),
+            cometchat_jobs=jobs,
+            outbox=jobs.outbox,
+        )

@@ -108,7 +108,9 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         print(f"  Certificate: {directory / 'cert.pem'}")
         print(f"  REST API key kept in {directory / 'keys.json'} (the admin listing needs it)")
     app = create_app(settings)
-    servers.append(uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info")))
+    # proxy_headers off: only TRUSTED_PROXIES decide whether X-Forwarded-For is believed.
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    servers.append(uvicorn.Server(config))
     # After uvicorn configured its loggers: a refused request's query string may carry a password.
     logging.getLogger("uvicorn.access").addFilter(_redact_access_log)
     print(f"cometchat-auth on http://{host}:{port}  (API docs at /docs)", flush=True)

@@ -10,13 +10,27 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from cryptography.fernet import Fernet
-from pydantic import Field, SecretStr, field_validator
+from limits import parse as parse_limit
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cometchat_auth.accounts.passwords import MAX_LENGTH as PASSWORD_MAX_BOUND
+from cometchat_auth.accounts.passwords import MIN_LENGTH as PASSWORD_MIN_FLOOR
+from cometchat_auth.security.client_ip import parse_networks
 
 log = logging.getLogger(__name__)
 
 #: A session may be kept alive this long at most, whatever the settings say.
 SESSION_MAX_AGE_LIMIT = 90 * 24 * 3600
+
+
+def _rate_limit(value: str) -> str:
+    parse_limit(value)  # ValueError names the bad notation
+    return value
+
+
+#: A rate limit in ``limits`` notation: ``10/minute``, ``150/5minutes``, ``5 per hour``.
+RateLimitText = Annotated[str, AfterValidator(_rate_limit)]
 
 
 class Settings(BaseSettings):
@@ -36,6 +50,15 @@ class Settings(BaseSettings):
     cometchat_client_host: str | None = None
     cometchat_timeout: float = Field(5.0, gt=0)
     cometchat_deadline: float = Field(15.0, gt=0)
+    # Outbox (CometChat jobs): back-off from base doubling up to cap; failed after max attempts.
+    cometchat_breaker_threshold: int = Field(5, ge=1)
+    cometchat_breaker_reset: float = Field(10.0, gt=0)
+    outbox_concurrency: int = Field(8, ge=1)
+    outbox_lease: float = Field(60.0, gt=0)
+    outbox_max_attempts: int = Field(15, ge=1)
+    outbox_backoff_base: float = Field(1.0, gt=0)
+    outbox_backoff_cap: float = Field(300.0, gt=0)
+    outbox_poll_interval: float = Field(1.0, gt=0)
 
     database_url: str = "sqlite+aiosqlite:///var/cometchat-auth.db"
     redis_url: str | None = None
@@ -55,18 +78,61 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_parallelism: int = Field(1, ge=1)
 
+    # Security (see the README): limits in ``limits`` notation, counted per client IP and account.
+    rate_limit_key_prefix: str = "cometchat-auth"
+    rate_limit_login_ip: RateLimitText = "10/minute"
+    rate_limit_login_account: RateLimitText = "10/minute"
+    rate_limit_register_ip: RateLimitText = "20/minute"
+    rate_limit_register_account: RateLimitText = "5/minute"
+    rate_limit_refresh_ip: RateLimitText = "150/5minutes"
+    rate_limit_refresh_account: RateLimitText = "30/5minutes"
+    rate_limit_mint_ip: RateLimitText = "150/5minutes"
+    rate_limit_mint_account: RateLimitText = "30/5minutes"
+    rate_limit_reset_ip: RateLimitText = "20/minute"
+    rate_limit_reset_account: RateLimitText = "5/minute"
+    lockout_threshold: int = Field(5, ge=1)
+    lockout_window: float = Field(300.0, gt=0)
+    lockout_base_delay: float = Field(1.0, gt=0)
+    lockout_max_delay: float = Field(900.0, gt=0)
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    registration_mode: Literal["open", "private"] = "open"
+    password_min_length: int = Field(PASSWORD_MIN_FLOOR, ge=PASSWORD_MIN_FLOOR)
+    password_max_length: int = Field(128, ge=64, le=PASSWORD_MAX_BOUND)
+
+    # Mail (see the README): SMTP when SMTP_HOST is set, else local mode's folder STATE_DIR/mail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(587, gt=0, lt=65536)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    smtp_timeout: float = Field(10.0, gt=0)
+    mail_from: str = "no-reply@localhost"
+    #: Where the links in mails point; from the settings, never from a request's Host header.
+    public_url: str | None = None
+    require_verified_email_for_chat: bool = False
+    verify_token_ttl: float = Field(24 * 3600, gt=0)
+    reset_token_ttl: float = Field(3600, gt=0)
+
     max_body_bytes: int = Field(64 * 1024, gt=0)
     state_dir: Path = Path("var")
     emulator_port: int = 8787
     emulator_tls_port: int = 8788
     web_sdk_dir: Path = Path("var/web-sdk/node_modules/@cometchat/chat-sdk-javascript")
 
-    @field_validator("cors_origins", "token_encryption_keys", mode="before")
+    @field_validator("cors_origins", "token_encryption_keys", "trusted_proxies", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         # Environment lists are comma-separated, like CORS_ORIGINS=https://a.example,https://b.example.
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # a typo must stop the start, not quietly trust nobody
         return value
 
     @field_validator("database_url")

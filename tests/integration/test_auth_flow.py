@@ -18,7 +18,12 @@ def test_register_creates_account_and_cometchat_user_with_a_working_token(
     assert set(user) == {"id", "email", "name", "avatar", "emailVerified", "createdAt"}
     assert (user["email"], user["name"], user["emailVerified"]) == (email, "Ann Example", False)
     assert len(user["id"]) == 32
-    assert body["cometchat"] == {"appId": "testapp", "region": "us", "uid": user["id"]}
+    assert body["cometchat"] == {
+        "appId": "testapp",
+        "region": "us",
+        "uid": user["id"],
+        "status": "ready",
+    }
     assert body["tokenType"] == "bearer"
     assert body["expiresIn"] == 900
     assert body["accessToken"]

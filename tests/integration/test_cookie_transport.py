@@ -20,6 +20,11 @@ def cookie_client(make_server: Server) -> Iterator[httpx.Client]:
         yield client
 
 
+def csrf(client: httpx.Client) -> dict[str, str]:
+    """The double-submit proof a page of ours sends with every state-changing request."""
+    return {"X-CSRF-Token": client.cookies["cca_csrf"]}
+
+
 def set_cookies(answer: httpx.Response) -> dict[str, str]:
     """Each Set-Cookie header by cookie name."""
     return {
@@ -42,9 +47,10 @@ def test_login_sets_http_only_cookies_and_keeps_tokens_out_of_the_body(
     assert token_works(emulator_url, body["authToken"])
     cookies = set_cookies(registered)
     # Local mode: no Secure, so no __Host- prefix (browsers refuse that over plain http).
-    assert set(cookies) == {"cca_access", "cca_refresh"}
-    for header in cookies.values():
-        assert "httponly" in header
+    assert set(cookies) == {"cca_access", "cca_refresh", "cca_csrf"}
+    for name, header in cookies.items():
+        # Only the CSRF token is for the page's script (to echo in X-CSRF-Token).
+        assert ("httponly" in header) == (name != "cca_csrf")
         assert "samesite=strict" in header
         assert "path=/" in header
         assert "secure" not in header
@@ -60,13 +66,15 @@ def test_refresh_by_cookie_rotates_it(cookie_client: httpx.Client) -> None:
         "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
     )
     old = cookie_client.cookies["cca_refresh"]
-    refreshed = cookie_client.post("/auth/refresh")
+    refreshed = cookie_client.post("/auth/refresh", headers=csrf(cookie_client))
     assert refreshed.status_code == 200, refreshed.text
     assert "refreshToken" not in refreshed.json()
     assert cookie_client.cookies["cca_refresh"] != old
     # The body field is not a way around the cookie in this transport.
     by_body = cookie_client.post(
-        "/auth/refresh", json={"refreshToken": "x"}, headers={"Cookie": "cca_refresh=unknown"}
+        "/auth/refresh",
+        json={"refreshToken": "x"},
+        headers={"Cookie": "cca_refresh=unknown; cca_csrf=t", "X-CSRF-Token": "t"},
     )
     assert by_body.status_code == 401
 
@@ -76,11 +84,11 @@ def test_logout_clears_the_cookies(cookie_client: httpx.Client, emulator_url: st
         "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
     ).json()
     access = cookie_client.cookies["cca_access"]
-    logout = cookie_client.post("/auth/logout")
+    logout = cookie_client.post("/auth/logout", headers=csrf(cookie_client))
     assert logout.status_code == 204
     assert logout.headers["clear-site-data"] == '"cookies"'
     cleared = set_cookies(logout)
-    assert set(cleared) == {"cca_access", "cca_refresh"}
+    assert set(cleared) == {"cca_access", "cca_refresh", "cca_csrf"}
     assert all("max-age=0" in header for header in cleared.values())
     assert not token_works(emulator_url, body["authToken"])
     # Even a client that kept the old cookie is signed out.

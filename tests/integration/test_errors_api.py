@@ -10,7 +10,6 @@ import httpx
 import pytest
 
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
-from tests.support.emulator_view import emulator_user, set_faults
 from tests.support.servers import free_port
 
 Server = Callable[..., AbstractContextManager[str]]
@@ -138,42 +137,6 @@ def test_healthz(client: httpx.Client) -> None:
     assert answer.json() == {"status": "ok"}
 
 
-def test_cometchat_down_at_register_leaves_nothing_half_made(
-    make_server: Server, client: httpx.Client, emulator_url: str
-) -> None:
-    email = new_email()
-    nowhere = f"http://127.0.0.1:{free_port()}/v3"
-    with make_server(cometchat_api_base=nowhere) as url, httpx.Client(base_url=url) as down:
-        answer = down.post(
-            "/auth/register", json={"email": email, "password": PASSWORD, "name": "Ann"}
-        )
-        assert error_code(answer, 503) == "COMETCHAT_UNAVAILABLE"
-        assert int(answer.headers["retry-after"]) >= 1
-    # No account was kept: the email is free and login knows nobody.
-    assert error_code(
-        client.post("/auth/login", json={"email": email, "password": PASSWORD}), 401
-    ) == ("INVALID_CREDENTIALS")
-    body = register(client, email=email)
-    assert emulator_user(emulator_url, body["user"]["id"]) is not None
-
-
-def test_cometchat_failing_at_login_answers_503_and_starts_no_session(
-    client: httpx.Client, emulator_url: str
-) -> None:
-    email = new_email()
-    register(client, email=email)
-    set_faults(emulator_url, errorRate=1.0)
-    try:
-        answer = client.post("/auth/login", json={"email": email, "password": PASSWORD})
-    finally:
-        set_faults(emulator_url, errorRate=0.0)
-    assert error_code(answer, 503) == "COMETCHAT_UNAVAILABLE"
-    assert "test-rest-key" not in answer.text
-    assert (
-        client.post("/auth/login", json={"email": email, "password": PASSWORD}).status_code == 200
-    )
-
-
 def test_cometchat_refusing_the_key_answers_502_without_the_key(
     make_server: Server, client: httpx.Client
 ) -> None:
@@ -194,16 +157,3 @@ def test_logout_survives_cometchat_being_down(
     with make_server(cometchat_api_base=nowhere) as url, httpx.Client(base_url=url) as down:
         assert down.post("/auth/logout", headers=bearer(body)).status_code == 204
     assert client.get("/auth/me", headers=bearer(body)).status_code == 401
-
-
-def test_profile_change_with_cometchat_down_changes_nothing(
-    make_server: Server, client: httpx.Client
-) -> None:
-    body = register(client, name="Ann")
-    nowhere = f"http://127.0.0.1:{free_port()}/v3"
-    with make_server(cometchat_api_base=nowhere) as url, httpx.Client(base_url=url) as down:
-        answer = down.patch("/auth/me", headers=bearer(body), json={"name": "Changed"})
-        assert error_code(answer, 503) == "COMETCHAT_UNAVAILABLE"
-        gone = down.request("DELETE", "/auth/me", headers=bearer(body), json={"password": PASSWORD})
-        assert error_code(gone, 503) == "COMETCHAT_UNAVAILABLE"
-    assert client.get("/auth/me", headers=bearer(body)).json()["name"] == "Ann"

@@ -160,7 +160,12 @@ def test_cometchat_token_is_the_sessions_own_until_rotated(
     assert same.status_code == 200
     assert same.json() == {
         "authToken": body["authToken"],
-        "cometchat": {"appId": "testapp", "region": "us", "uid": body["user"]["id"]},
+        "cometchat": {
+            "appId": "testapp",
+            "region": "us",
+            "uid": body["user"]["id"],
+            "status": "ready",
+        },
     }
     assert (
         client.post("/cometchat/token", headers=bearer(body), json={}).json()["authToken"]

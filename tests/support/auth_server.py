@@ -61,7 +61,8 @@ def isolated_settings(
 
 @contextmanager
 def serve_auth(settings: Settings) -> Iterator[str]:
-    with serve(create_app(settings)) as url:
+    # As `cometchat-auth serve` does: only TRUSTED_PROXIES decide on X-Forwarded-For.
+    with serve(create_app(settings), proxy_headers=False) as url:
         yield url
 
 

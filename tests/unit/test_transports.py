@@ -16,18 +16,21 @@ def test_production_cookies_are_secure_http_only_with_the_host_prefix() -> None:
     response = Response()
     transport.issue(response, "access", "refresh")
     headers = cookies_of(response)
-    assert {h.split("=", 1)[0] for h in headers} == {"__host-cca_access", "__host-cca_refresh"}
+    names = {h.split("=", 1)[0] for h in headers}
+    assert names == {"__host-cca_access", "__host-cca_refresh", "__host-cca_csrf"}
     for header in headers:
-        for attribute in ("secure", "httponly", "path=/", "samesite=strict"):
+        for attribute in ("secure", "path=/", "samesite=strict"):
             assert attribute in header
         assert "domain" not in header  # __Host- forbids a Domain attribute
+        # Only the CSRF token is for the page's script to read (and echo in X-CSRF-Token).
+        assert ("httponly" in header) != header.startswith("__host-cca_csrf")
 
 
-def test_clearing_expires_both_cookies_and_asks_the_browser_to_drop_them() -> None:
+def test_clearing_expires_the_cookies_and_asks_the_browser_to_drop_them() -> None:
     transport = CookieTransport(secure=True, access_max_age=900, refresh_max_age=3600)
     response = Response()
     transport.clear(response)
     headers = cookies_of(response)
-    assert len(headers) == 2
+    assert len(headers) == 3
     assert all("max-age=0" in h for h in headers)
     assert response.headers["clear-site-data"] == '"cookies"'

@@ -13,14 +13,25 @@ from anyio import to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from cometchat_auth.accounts.common_passwords import is_common
+from cometchat_auth.errors import WeakPassword
+
+#: The floor of PASSWORD_MIN_LENGTH and the bound of PASSWORD_MAX_LENGTH (NIST: allow at least 64).
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 
 
-def check_policy(password: str) -> str:
-    """The password unchanged if the policy allows it, else ValueError (no truncation)."""
-    if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
-        raise ValueError(f"a password has {MIN_LENGTH} to {MAX_LENGTH} characters")
+def check_policy(
+    password: str, *, min_length: int = MIN_LENGTH, max_length: int = MAX_LENGTH
+) -> str:
+    """The password unchanged if the policy allows it, else WeakPassword saying why.
+
+    Length and the common-password list only: any unicode, no truncation, no composition rules.
+    """
+    if not min_length <= len(password) <= max_length:
+        raise WeakPassword(f"a password has {min_length} to {max_length} characters")
+    if is_common(password):
+        raise WeakPassword("this password is too common: attackers try it first; choose another")
     return password
 
 
@@ -28,11 +39,22 @@ class Passwords:
     """argon2id hashing with the settings' cost; OWASP's m=19 MiB, t=2, p=1 by default."""
 
     def __init__(
-        self, *, memory_cost: int = 19456, time_cost: int = 2, parallelism: int = 1
+        self,
+        *,
+        memory_cost: int = 19456,
+        time_cost: int = 2,
+        parallelism: int = 1,
+        min_length: int = MIN_LENGTH,
+        max_length: int = MAX_LENGTH,
     ) -> None:
         self._hasher = PasswordHasher(
             memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism, type=Type.ID
         )
+        self._lengths = {"min_length": min_length, "max_length": max_length}
+
+    def check(self, password: str) -> str:
+        """``check_policy`` with the settings' lengths, for a password being set."""
+        return check_policy(password, **self._lengths)
 
     async def hash(self, password: str) -> str:
         return await to_thread.run_sync(self._hasher.hash, password)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from typing import Literal
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.accounts.emails import email_key, normalize_email
-from cometchat_auth.accounts.passwords import Passwords, check_policy
-from cometchat_auth.cometchat import CometChatClient, UserNotFound
+from cometchat_auth.accounts.lockout import Lockout
+from cometchat_auth.accounts.passwords import Passwords
+from cometchat_auth.audit import Event, record
 from cometchat_auth.errors import EmailTaken, InvalidCredentials
+from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.store import UserRow
 
 
@@ -28,18 +29,17 @@ async def find_by_email(db: AsyncSession, email: str) -> UserRow | None:
 
 async def create_account(
     db: AsyncSession,
-    cometchat: CometChatClient,
+    jobs: CometChatJobs,
     passwords: Passwords,
     *,
     email: str,
     password: str,
     name: str,
-    with_token: bool,
-) -> tuple[UserRow, str | None]:
-    """Insert the account and create its CometChat user (same id); the caller commits.
+) -> UserRow:
+    """Insert the account and queue its CometChat user (same id); the caller commits.
 
-    Returns the CometChat token when ``with_token`` (it comes in the same round trip). If CometChat
-    fails the error propagates and the caller's rollback leaves no half-made account.
+    Account and job commit together or not at all: no account without its CometChat user to
+    come, whatever state CometChat is in.
     """
     email = normalize_email(email)
     if await find_by_email(db, email) is not None:
@@ -49,7 +49,7 @@ async def create_account(
         email=email,
         email_key=email_key(email),
         name=name,
-        password_hash=await passwords.hash(check_policy(password)),
+        password_hash=await passwords.hash(passwords.check(password)),
         email_verified=False,
     )
     db.add(user)
@@ -58,40 +58,100 @@ async def create_account(
     except IntegrityError:
         # Another request registered the same email between the lookup and the insert.
         raise EmailTaken from None
-    created = await cometchat.create_user(user.id, name, with_auth_token=with_token)
-    return user, created.auth_token
-
-
-async def authenticate(
-    db: AsyncSession, passwords: Passwords, *, email: str, password: str
-) -> UserRow:
-    """The account these credentials open, else InvalidCredentials (one answer for both)."""
-    user = await find_by_email(db, email)
-    ok, new_hash = await passwords.verify(user.password_hash if user else None, password)
-    if not ok or user is None:
-        raise InvalidCredentials
-    if new_hash:
-        user.password_hash = new_hash
+    await jobs.create_user(db, user.id, name=name)
+    record(db, Event.REGISTERED, user_id=user.id, email=user.email_key)
     return user
 
 
+#: Told (in private registration mode) that someone tried to register an existing account's
+#: address; the email issue mails the owner from here. The answer to the caller is the same.
+TakenEmailHook = Callable[[AsyncSession, UserRow], Awaitable[None]]
+
+
+async def register_privately(
+    db: AsyncSession,
+    jobs: CometChatJobs,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    on_registration_for_taken_email: TakenEmailHook | None = None,
+) -> UserRow | None:
+    """Private mode: the new account, or None for a taken email, with the same work either way.
+
+    The caller answers both alike, so the answer does not tell which addresses have accounts.
+    """
+    existing = await find_by_email(db, email)
+    if existing is None:
+        try:
+            return await create_account(
+                db, jobs, passwords, email=email, password=password, name=name
+            )
+        except EmailTaken:  # registered meanwhile by a concurrent request
+            await db.rollback()
+            existing = await find_by_email(db, email)
+            if existing is None:
+                raise
+    # The same policy answer and the same hashing time as for a new address.
+    await passwords.hash(passwords.check(password))
+    if on_registration_for_taken_email is not None:
+        await on_registration_for_taken_email(db, existing)
+    return None
+
+
+async def authenticate(
+    db: AsyncSession,
+    passwords: Passwords,
+    *,
+    email: str,
+    password: str,
+    lockout: Lockout | None = None,
+) -> UserRow:
+    """The account these credentials open, else InvalidCredentials (one answer for both).
+
+    Unknown email, wrong password and a locked account answer alike, after the same hashing
+    work. A failure is committed here (its count and audit event), since the error rolls back.
+    """
+    user = await find_by_email(db, email)
+    ok, new_hash = await passwords.verify(user.password_hash if user else None, password)
+    key = user.email_key if user else _email_key_or_none(email)
+    if key is not None and lockout is not None:
+        # Unknown addresses are counted too: the same work, so the same time, as for accounts.
+        verdict = await lockout.attempt(db, key, password_ok=ok and user is not None)
+        if verdict.locked_for is not None:
+            wait = int(verdict.locked_for.total_seconds())
+            record(db, Event.LOCKED_OUT, user_id=user.id if user else None, email=key, seconds=wait)
+        ok = verdict.allowed
+    if not ok or user is None:
+        record(db, Event.LOGIN_FAILED, user_id=user.id if user else None, email=key)
+        await db.commit()
+        raise InvalidCredentials
+    if new_hash:
+        user.password_hash = new_hash
+    record(db, Event.LOGIN_SUCCEEDED, user_id=user.id, email=key, rehashed=bool(new_hash))
+    return user
+
+
+def _email_key_or_none(email: str) -> str | None:
+    try:
+        return email_key(email)
+    except ValueError:
+        return None
+
+
 async def update_profile(
-    cometchat: CometChatClient,
+    db: AsyncSession,
+    jobs: CometChatJobs,
     user: UserRow,
     changes: dict[str, str | None],
 ) -> None:
-    """Apply ``name`` and/or ``avatar`` (None removes the avatar), in CometChat first."""
+    """Apply ``name`` and/or ``avatar`` (None removes the avatar); CometChat's copy follows."""
     if not changes:
         return
-    # Only the avatar can be removed (the schema refuses a null name).
-    unset: tuple[Literal["avatar"], ...] = ("avatar",) if changes.get("avatar", "") is None else ()
-    # No CometChat user yet: the next login creates it with this profile.
-    with contextlib.suppress(UserNotFound):
-        await cometchat.update_user(
-            user.id, name=changes.get("name"), avatar=changes.get("avatar"), unset=unset
-        )
     for field, value in changes.items():
         setattr(user, field, value)
+    await jobs.update_user(db, user.id, name=user.name, avatar=user.avatar)
 
 
 async def check_password(passwords: Passwords, user: UserRow, password: str) -> None:
@@ -103,11 +163,16 @@ async def check_password(passwords: Passwords, user: UserRow, password: str) -> 
 
 async def change_password(passwords: Passwords, user: UserRow, *, current: str, new: str) -> None:
     await check_password(passwords, user, current)
-    user.password_hash = await passwords.hash(check_policy(new))
+    await set_password(passwords, user, new)
 
 
-async def delete_account(db: AsyncSession, cometchat: CometChatClient, user: UserRow) -> None:
-    """Delete the CometChat user (its tokens go with it), then the account and its sessions."""
-    with contextlib.suppress(UserNotFound):
-        await cometchat.delete_user(user.id, permanent=True)
+async def set_password(passwords: Passwords, user: UserRow, new: str) -> None:
+    """Replace the password (the policy applies); links mailed before it stop working."""
+    user.password_hash = await passwords.hash(passwords.check(new))
+
+
+async def delete_account(db: AsyncSession, jobs: CometChatJobs, user: UserRow) -> None:
+    """Delete the account and its sessions; the CometChat user (and its tokens) goes after."""
+    await jobs.delete_user(db, user.id)
+    record(db, Event.ACCOUNT_DELETED, user_id=user.id, email=user.email_key)
     await db.delete(user)

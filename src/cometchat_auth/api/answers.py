@@ -11,10 +11,18 @@ from cometchat_auth.sessions.service import Issued
 from cometchat_auth.store import UserRow
 
 
-def cometchat_out(services: Services, user: UserRow) -> CometChatOut:
+def cometchat_out(services: Services, user: UserRow, *, ready: bool = True) -> CometChatOut:
     settings = services.settings
     return CometChatOut(
-        app_id=settings.cometchat_app_id or "", region=settings.cometchat_region, uid=user.id
+        app_id=settings.cometchat_app_id or "",
+        region=settings.cometchat_region,
+        uid=user.id,
+        # Not ready: CometChat is out, or REQUIRE_VERIFIED_EMAIL_FOR_CHAT waits for the email.
+        status=(
+            "ready"
+            if ready
+            else ("unavailable" if services.sessions.may_chat(user) else "email_not_verified")
+        ),
     )
 
 
@@ -24,7 +32,8 @@ def signed_in_response(
     body = AuthOut(
         user=UserOut.model_validate(issued.user),
         auth_token=issued.cometchat_token,
-        cometchat=cometchat_out(services, issued.user),
+        retry_after=issued.retry_after if issued.cometchat_token is None else None,
+        cometchat=cometchat_out(services, issued.user, ready=issued.cometchat_token is not None),
         access_token=issued.access_token,
         refresh_token=issued.refresh_token,
         expires_in=services.sessions.access.ttl,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import NoReturn, TypedDict
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 
 from cometchat_auth.accounts import service as accounts
+from cometchat_auth.api import email as mails
 from cometchat_auth.api.answers import signed_in_response
 from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep, TransportDep
 from cometchat_auth.api.schemas import (
@@ -17,16 +19,25 @@ from cometchat_auth.api.schemas import (
     ProfileIn,
     RefreshIn,
     RegisterIn,
+    RegistrationPendingOut,
     UserOut,
 )
-from cometchat_auth.errors import RefreshTokenInvalid, UsePost, responses
+from cometchat_auth.audit import Event, record
+from cometchat_auth.errors import EmailNotVerified, RefreshTokenInvalid, UsePost, responses
+from cometchat_auth.security.ratelimit import email_account
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 COMETCHAT = ("COMETCHAT_ERROR", "COMETCHAT_UNAVAILABLE")
+LIMITED = ("RATE_LIMITED", "RATE_LIMIT_UNAVAILABLE")
 
 
-def _client(request: Request) -> dict[str, str | None]:
+class _Client(TypedDict):
+    user_agent: str | None
+    ip: str | None
+
+
+def _client(request: Request) -> _Client:
     return {
         "user_agent": request.headers.get("user-agent"),
         "ip": request.client.host if request.client else None,
@@ -37,8 +48,11 @@ def _client(request: Request) -> dict[str, str | None]:
     "/register",
     status_code=201,
     response_model=AuthOut,
-    responses=responses("EMAIL_TAKEN", *COMETCHAT),
-    summary="Create an account and its CometChat user; signs in",
+    responses={
+        **responses("EMAIL_TAKEN", "WEAK_PASSWORD", *LIMITED, *COMETCHAT),
+        202: {"model": RegistrationPendingOut, "description": "Private mode: verify the email."},
+    },
+    summary="Create an account and its CometChat user; signs in (private mode: 202, no session)",
 )
 async def register(
     body: RegisterIn,
@@ -47,16 +61,40 @@ async def register(
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
-    user, token = await accounts.create_account(
+    await services.limits.hit(
+        "register", ip=_client(request)["ip"], account=email_account(body.email)
+    )
+    if services.settings.registration_mode == "private":
+        user = await accounts.register_privately(
+            db,
+            services.cometchat_jobs,
+            services.passwords,
+            email=body.email,
+            password=body.password,
+            name=body.name,
+            on_registration_for_taken_email=lambda db, owner: mails.queue_taken_mail(
+                db, services, owner
+            ),
+        )
+        if user is not None:
+            await mails.queue_token_mail(db, services, user, "verify")
+        await db.commit()
+        # The same answer for a new and a taken address; no session until the email is verified.
+        return JSONResponse(RegistrationPendingOut().model_dump(by_alias=True), status_code=202)
+    user = await accounts.create_account(
         db,
-        services.cometchat,
+        services.cometchat_jobs,
         services.passwords,
         email=body.email,
         password=body.password,
         name=body.name,
-        with_token=True,
     )
-    issued = await services.sessions.start(db, user, cometchat_token=token, **_client(request))
+    if not services.sessions.may_chat(user):
+        await mails.queue_token_mail(db, services, user, "verify")  # chat waits for its link
+    issued = await services.sessions.start(db, user, mint=False, **_client(request))
+    await db.commit()
+    # Committed: the account stands even if CometChat is out (the outbox catches it up).
+    issued = await services.sessions.first_token(db, issued)
     await db.commit()
     return signed_in_response(services, transport, issued, status=201)
 
@@ -64,7 +102,7 @@ async def register(
 @router.post(
     "/login",
     response_model=AuthOut,
-    responses=responses("INVALID_CREDENTIALS", *COMETCHAT),
+    responses=responses("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", *LIMITED, *COMETCHAT),
     summary="Sign in: a new session and a new CometChat token",
 )
 async def login(
@@ -74,9 +112,13 @@ async def login(
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
+    await services.limits.hit("login", ip=_client(request)["ip"], account=email_account(body.email))
     user = await accounts.authenticate(
-        db, services.passwords, email=body.email, password=body.password
+        db, services.passwords, email=body.email, password=body.password, lockout=services.lockout
     )
+    if services.settings.registration_mode == "private" and not user.email_verified:
+        await db.commit()  # the right password still counts as a success (lock-out, audit)
+        raise EmailNotVerified
     issued = await services.sessions.start(db, user, **_client(request))
     await db.commit()
     return signed_in_response(services, transport, issued)
@@ -95,7 +137,7 @@ async def login_with_get() -> NoReturn:
 @router.post(
     "/refresh",
     response_model=AuthOut,
-    responses=responses("REFRESH_TOKEN_INVALID", "REFRESH_TOKEN_REUSED", *COMETCHAT),
+    responses=responses("REFRESH_TOKEN_INVALID", "REFRESH_TOKEN_REUSED", *LIMITED, *COMETCHAT),
     summary="Trade a refresh token for new tokens (the refresh token rotates)",
 )
 async def refresh(
@@ -108,6 +150,7 @@ async def refresh(
     token = transport.refresh_token(request, body.refresh_token if body else None)
     if not token:
         raise RefreshTokenInvalid
+    await services.limits.hit("refresh", ip=_client(request)["ip"], account=token)
     issued = await services.sessions.refresh(db, token)
     await db.commit()
     return signed_in_response(services, transport, issued)
@@ -123,7 +166,9 @@ async def logout(
     me: SignedInDep, services: ServicesDep, transport: TransportDep, db: DbDep
 ) -> Response:
     await services.sessions.end(db, me.session, "logout")
+    record(db, Event.LOGOUT, user_id=me.user.id, email=me.user.email_key, session=me.session.id)
     await db.commit()
+    await services.cometchat_jobs.settle(me.user.id)
     response = Response(status_code=204)
     transport.clear(response)
     return response
@@ -139,7 +184,9 @@ async def logout_all(
     me: SignedInDep, services: ServicesDep, transport: TransportDep, db: DbDep
 ) -> Response:
     await services.sessions.end_all(db, me.user.id, "logout_all", flush=True)
+    record(db, Event.LOGOUT_ALL, user_id=me.user.id, email=me.user.email_key)
     await db.commit()
+    await services.cometchat_jobs.settle(me.user.id)
     response = Response(status_code=204)
     transport.clear(response)
     return response
@@ -153,20 +200,21 @@ async def me(me: SignedInDep) -> UserOut:
 @router.patch(
     "/me",
     response_model=UserOut,
-    responses=responses("UNAUTHENTICATED", *COMETCHAT),
-    summary="Change name and/or avatar, here and in CometChat",
+    responses=responses("UNAUTHENTICATED"),
+    summary="Change name and/or avatar, here and (queued) in CometChat",
 )
 async def update_me(body: ProfileIn, me: SignedInDep, services: ServicesDep, db: DbDep) -> UserOut:
     changes = body.model_dump(include=body.model_fields_set)
-    await accounts.update_profile(services.cometchat, me.user, changes)
+    await accounts.update_profile(db, services.cometchat_jobs, me.user, changes)
     await db.commit()
+    await services.cometchat_jobs.settle(me.user.id)
     return UserOut.model_validate(me.user)
 
 
 @router.post(
     "/password",
     status_code=204,
-    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS"),
+    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS", "WEAK_PASSWORD"),
     summary="Change the password; every other session ends and its CometChat token is deleted",
 )
 async def change_password(
@@ -176,15 +224,17 @@ async def change_password(
         services.passwords, me.user, current=body.current_password, new=body.new_password
     )
     await services.sessions.end_all(db, me.user.id, "password_changed", keep=me.session)
+    record(db, Event.PASSWORD_CHANGED, user_id=me.user.id, email=me.user.email_key)
     await db.commit()
+    await services.cometchat_jobs.settle(me.user.id)
     return Response(status_code=204)
 
 
 @router.delete(
     "/me",
     status_code=204,
-    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS", *COMETCHAT),
-    summary="Delete the account and its CometChat user (the password confirms)",
+    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS"),
+    summary="Delete the account and (queued) its CometChat user; the password confirms",
 )
 async def delete_me(
     body: PasswordConfirmIn,
@@ -194,8 +244,9 @@ async def delete_me(
     db: DbDep,
 ) -> Response:
     await accounts.check_password(services.passwords, me.user, body.password)
-    await accounts.delete_account(db, services.cometchat, me.user)
+    await accounts.delete_account(db, services.cometchat_jobs, me.user)
     await db.commit()
+    await services.cometchat_jobs.settle(me.user.id)
     response = Response(status_code=204)
     transport.clear(response)
     return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from cometchat_auth.api.answers import cometchat_out
 from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep
@@ -15,12 +15,25 @@ router = APIRouter(prefix="/cometchat", tags=["cometchat"])
 @router.post(
     "/token",
     response_model=TokenOut,
-    responses=responses("UNAUTHENTICATED", "COMETCHAT_ERROR", "COMETCHAT_UNAVAILABLE"),
+    responses=responses(
+        "UNAUTHENTICATED",
+        "EMAIL_NOT_VERIFIED",
+        "RATE_LIMITED",
+        "RATE_LIMIT_UNAVAILABLE",
+        "COMETCHAT_ERROR",
+        "COMETCHAT_UNAVAILABLE",
+    ),
     summary="This session's CometChat token; rotate replaces it and deletes the old one",
 )
 async def cometchat_token(
-    me: SignedInDep, services: ServicesDep, db: DbDep, body: TokenIn | None = None
+    request: Request,
+    me: SignedInDep,
+    services: ServicesDep,
+    db: DbDep,
+    body: TokenIn | None = None,
 ) -> TokenOut:
+    ip = request.client.host if request.client else None
+    await services.limits.hit("mint", ip=ip, account=me.user.id)
     # The same token on every call keeps a user well inside CometChat's 100-token window.
     token = await services.sessions.cometchat_token(
         db, me.user, me.session, rotate=body.rotate if body else False

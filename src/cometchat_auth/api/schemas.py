@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from cometchat_auth.accounts.emails import normalize_email
@@ -25,6 +32,14 @@ class Camel(BaseModel):
 
 class Body(Camel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        # PostgreSQL cannot store NUL in text, and no name, email or password needs one.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        return value
 
 
 class RegisterIn(Body):
@@ -87,6 +102,9 @@ class CometChatOut(Camel):
     app_id: str
     region: str
     uid: str
+    #: ``unavailable``: CometChat could not be reached; the token comes from ``/cometchat/token``.
+    #: ``email_not_verified``: REQUIRE_VERIFIED_EMAIL_FOR_CHAT, and the email is not verified yet.
+    status: Literal["ready", "unavailable", "email_not_verified"] = "ready"
 
 
 class TokenOut(Camel):
@@ -101,6 +119,10 @@ class AuthOut(TokenOut):
     """
 
     user: UserOut
+    #: None while CometChat is out (``cometchat.status`` says ``unavailable``).
+    auth_token: str | None  # type: ignore[assignment]
+    #: Seconds to wait before asking ``/cometchat/token``, when ``authToken`` is null.
+    retry_after: int | None = None
     access_token: str | None = None
     refresh_token: str | None = None
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 (a scheme name, not a secret)
@@ -109,3 +131,10 @@ class AuthOut(TokenOut):
 
 class HealthOut(Camel):
     status: Literal["ok"] = "ok"
+
+
+class RegistrationPendingOut(Camel):
+    """Private registration mode: one answer whether or not the address already has an account."""
+
+    status: Literal["pending_verification"] = "pending_verification"
+    message: str = "If this address can be registered, a mail is on its way: follow its link."

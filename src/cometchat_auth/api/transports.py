@@ -7,6 +7,7 @@ from typing import Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cometchat_auth.security import csrf
 from cometchat_auth.settings import Settings
 
 
@@ -43,7 +44,7 @@ class BearerTransport:
 class CookieTransport:
     """HttpOnly, SameSite=Strict cookies; ``__Host-`` and Secure outside local mode.
 
-    A CSRF double-submit check belongs here (a later issue); SameSite=Strict covers it meanwhile.
+    Each sign-in also sets the CSRF cookie that ``security.csrf.CsrfProtection`` checks.
     """
 
     tokens_in_body = False
@@ -76,12 +77,14 @@ class CookieTransport:
                 httponly=True,
                 samesite="strict",
             )
+        csrf.issue(response, secure=self._secure, max_age=self._refresh_max_age)
 
     def clear(self, response: Response) -> None:
         for name in (self.access_name, self.refresh_name):
             response.delete_cookie(
                 name, path="/", secure=self._secure, httponly=True, samesite="strict"
             )
+        csrf.clear(response, secure=self._secure)
         response.headers["Clear-Site-Data"] = '"cookies"'
 
 

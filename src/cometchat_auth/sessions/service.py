@@ -6,21 +6,32 @@ session ends, because CometChat's own tokens never expire.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cometchat_auth.audit import Event, record
 from cometchat_auth.cometchat import (
-    AuthTokenNotFound,
     CometChatClient,
     CometChatError,
+    UserAlreadyExists,
     UserNotFound,
 )
-from cometchat_auth.errors import RefreshTokenInvalid, RefreshTokenReused, Unauthenticated
+from cometchat_auth.errors import (
+    EmailNotVerified,
+    RefreshTokenInvalid,
+    RefreshTokenReused,
+    Unauthenticated,
+)
+from cometchat_auth.outbox.breaker import is_outage, retry_after
+from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.sessions.tokens import AccessTokens, hash_token, new_refresh_token
 from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import SessionRow, SpentRefreshToken, UserRow
@@ -34,9 +45,12 @@ class Issued:
     """What a sign-in or a refresh hands the client."""
 
     user: UserRow
+    session: SessionRow
     access_token: str
     refresh_token: str
-    cometchat_token: str
+    #: None while CometChat cannot be reached; then ``retry_after`` says when to ask again.
+    cometchat_token: str | None
+    retry_after: int | None = None
 
 
 class SessionManager:
@@ -46,16 +60,20 @@ class SessionManager:
         access: AccessTokens,
         vault: TokenVault,
         cometchat: CometChatClient,
+        jobs: CometChatJobs,
         idle_timeout: int,
         max_age: int,
         reuse_grace: float,
+        require_verified_email: bool = False,
     ) -> None:
         self.access = access
         self._vault = vault
         self._cometchat = cometchat
+        self._jobs = jobs
         self._idle = timedelta(seconds=idle_timeout)
         self._max_age = timedelta(seconds=max_age)
         self._grace = timedelta(seconds=reuse_grace)
+        self._require_verified = require_verified_email
 
     async def start(
         self,
@@ -64,10 +82,14 @@ class SessionManager:
         *,
         user_agent: str | None,
         ip: str | None,
-        cometchat_token: str | None = None,
+        mint: bool = True,
     ) -> Issued:
-        """A session bound to ``cometchat_token`` or a freshly minted one; the caller commits."""
-        token = cometchat_token or await self._mint(user)
+        """A session, and its CometChat token unless ``mint`` is off; the caller commits.
+
+        CometChat being out does not keep anyone out of the app: the session starts without a
+        token, and ``POST /cometchat/token`` mints one once CometChat answers again.
+        """
+        token, wait = await self._or_later(self._mint(user)) if mint else (None, None)
         now = utcnow()
         refresh, refresh_hash = new_refresh_token()
         session = SessionRow(
@@ -79,11 +101,34 @@ class SessionManager:
             expires_at=now + self._max_age,
             user_agent=(user_agent or "")[:512] or None,
             ip=ip,
-            cometchat_token=self._vault.seal(token),
+            cometchat_token=self._vault.seal(token) if token else None,
         )
         db.add(session)
         await db.flush()
-        return Issued(user, self.access.issue(user.id, session.id, now), refresh, token)
+        if token:
+            record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
+        access = self.access.issue(user.id, session.id, now)
+        return Issued(user, session, access, refresh, token, wait)
+
+    async def first_token(self, db: AsyncSession, issued: Issued) -> Issued:
+        """After a registration commits: the user's CometChat jobs, then the first token.
+
+        Both fit in one CometChat deadline; past it, or with CometChat out, the answer goes
+        without a token and the outbox's worker creates the CometChat user later. The caller
+        commits.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._jobs.breaker.deadline
+        if not await self._jobs.settle(issued.user.id):
+            return replace(issued, retry_after=retry_after(None))
+        token, wait = await self._or_later(self._mint(issued.user, within=deadline - loop.time()))
+        if token:
+            issued.session.cometchat_token = self._vault.seal(token)
+            record(
+                db, Event.COMETCHAT_TOKEN_MINTED, user_id=issued.user.id, session=issued.session.id
+            )
+            await db.flush()
+        return replace(issued, cometchat_token=token, retry_after=wait)
 
     async def authenticate(self, db: AsyncSession, access_token: str) -> tuple[UserRow, SessionRow]:
         """The user and live session behind an access token: a signature alone is not enough."""
@@ -118,8 +163,9 @@ class SessionManager:
         user = await db.get(UserRow, session.user_id)
         if user is None:
             raise RefreshTokenInvalid
-        token = await self.cometchat_token(db, user, session)
-        return Issued(user, self.access.issue(user.id, session.id, now), refresh, token)
+        token, wait = await self._or_later(self.cometchat_token(db, user, session))
+        access = self.access.issue(user.id, session.id, now)
+        return Issued(user, session, access, refresh, token, wait)
 
     async def _reused(self, db: AsyncSession, presented: str) -> None:
         """Raise RefreshTokenReused for a spent token; past the grace, its session ends first."""
@@ -135,6 +181,7 @@ class SessionManager:
         )
         if not lost_answer:
             # Someone holds a copy they should not: end the session so every copy dies.
+            record(db, Event.REFRESH_REUSED, user_id=session.user_id, session=session.id)
             await self.end(db, session, "refresh_reused")
             await db.commit()
         raise RefreshTokenReused
@@ -142,22 +189,34 @@ class SessionManager:
     async def cometchat_token(
         self, db: AsyncSession, user: UserRow, session: SessionRow, *, rotate: bool = False
     ) -> str:
-        """The session's CometChat token; a new one (the old deleted) to rotate or if unreadable."""
+        """The session's CometChat token; a new one to rotate or if unreadable (or never minted).
+
+        The old one's deletion is queued in the caller's transaction.
+        """
         old = self._vault.open(session.cometchat_token) if session.cometchat_token else None
         if old and not rotate:
             return old
         token = await self._mint(user)
         session.cometchat_token = self._vault.seal(token)
+        record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
         await db.flush()
         if old:
-            await self._delete_token(user.id, old)
+            await self._jobs.delete_token(db, user.id, old)
+            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user.id, session=session.id)
         return token
 
     async def end(self, db: AsyncSession, session: SessionRow, reason: str) -> None:
-        """End one session and delete its CometChat token; the caller commits."""
+        """End one session at once; its CometChat token's deletion is queued. The caller commits."""
         token = self._close(session, reason)
         if token:
-            await self._delete_token(session.user_id, token)
+            await self._jobs.delete_token(db, session.user_id, token)
+            record(
+                db,
+                Event.COMETCHAT_TOKEN_REVOKED,
+                user_id=session.user_id,
+                session=session.id,
+                reason=reason,
+            )
 
     async def end_all(
         self,
@@ -174,16 +233,13 @@ class SessionManager:
         )
         tokens = [self._close(s, reason) for s in sessions if keep is None or s.id != keep.id]
         if flush:
-            try:
-                await self._cometchat.flush_auth_tokens(user_id)
-            except CometChatError as exc:
-                log.warning(
-                    "could not flush CometChat tokens of %s: %s", user_id, type(exc).__name__
-                )
+            await self._jobs.flush_tokens(db, user_id)
+            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, every=True, reason=reason)
             return
         for token in tokens:
             if token:
-                await self._delete_token(user_id, token)
+                await self._jobs.delete_token(db, user_id, token)
+                record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, reason=reason)
 
     async def sweep(self, db: AsyncSession) -> int:
         """End idle and expired sessions (their CometChat tokens go too); returns how many."""
@@ -194,12 +250,14 @@ class SessionManager:
                 or_(SessionRow.expires_at <= now, SessionRow.last_used_at <= now - self._idle),
             )
         )
-        count = 0
+        users: list[str] = []
         for session in stale:
             await self.end(db, session, "expired" if session.expires_at <= now else "idle")
-            count += 1
+            users.append(session.user_id)
         await db.commit()
-        return count
+        for user_id in dict.fromkeys(users):
+            await self._jobs.settle(user_id)  # the tokens die now, or as soon as CometChat can
+        return len(users)
 
     def _live(self, session: SessionRow, now: datetime | None = None) -> bool:
         now = now or utcnow()
@@ -216,23 +274,39 @@ class SessionManager:
         session.cometchat_token = None
         return token
 
-    async def _mint(self, user: UserRow) -> str:
+    def may_chat(self, user: UserRow) -> bool:
+        """Whether ``user`` may have CometChat tokens: REQUIRE_VERIFIED_EMAIL_FOR_CHAT says."""
+        return user.email_verified or not self._require_verified
+
+    async def _mint(self, user: UserRow, *, within: float | None = None) -> str:
+        """A new CometChat token, through the circuit breaker and within the deadline."""
+        if not self.may_chat(user):
+            raise EmailNotVerified
+        return await self._jobs.breaker.call(lambda: self._create_token(user), within=within)
+
+    async def _create_token(self, user: UserRow) -> str:
         """A new CometChat token; an account with no CometChat user yet gets one now."""
         try:
             return (await self._cometchat.create_auth_token(user.id)).auth_token
         except UserNotFound:
+            pass
+        # The outbox may create the user at this very moment: either way it then exists.
+        with contextlib.suppress(UserAlreadyExists):
             created = await self._cometchat.create_user(
                 user.id, user.name, avatar=user.avatar, with_auth_token=True
             )
             if created.auth_token:
                 return created.auth_token
-            return (await self._cometchat.create_auth_token(user.id)).auth_token
+        return (await self._cometchat.create_auth_token(user.id)).auth_token
 
-    async def _delete_token(self, uid: str, token: str) -> None:
-        # The session is over either way; a token CometChat cannot delete is logged, never shown.
+    async def _or_later(self, minting: Awaitable[str]) -> tuple[str | None, int | None]:
+        """The token, or None: for now (and the seconds to wait) while CometChat is out."""
         try:
-            await self._cometchat.delete_auth_token(uid, token)
-        except AuthTokenNotFound:
-            pass
+            return await minting, None
+        except EmailNotVerified:
+            return None, None  # the app's session goes ahead; CometChat waits for the email
         except CometChatError as exc:
-            log.warning("could not delete a CometChat token of %s: %s", uid, type(exc).__name__)
+            if not is_outage(exc):
+                raise  # a wrong key or a refusal: the operator must hear of it
+            log.warning("no CometChat token for now: %s", type(exc).__name__)
+            return None, retry_after(exc)

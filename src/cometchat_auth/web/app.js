@@ -251,6 +251,8 @@ async function main() {
     $("cert-link").href = config.emulatorOrigin;
     $("cert-link").textContent = config.emulatorOrigin;
   }
+  // The local mailbox exists only in local mode with no SMTP server.
+  api.localMail().then(() => ($("local-mail").hidden = false), () => {});
   try {
     if (!(await chat.start(config))) $("sdk-missing").hidden = false;
   } catch (error) {

@@ -1,0 +1,7 @@
+"""Run every benchmark in turn."""
+
+from bench import forgot_timing, login_timing
+
+if __name__ == "__main__":
+    login_timing.main()
+    forgot_timing.main()

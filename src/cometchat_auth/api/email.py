@@ -1,0 +1,252 @@
+"""Email verification and password reset: the endpoints, the pages the mails link to, local mail.
+
+Asking for a mail always gets the same 202 at once: finding the account and queueing its mail
+happen after the answer, so neither the body nor the timing tells whether an address has an
+account. The mail itself goes through the outbox, so an SMTP outage delays it and loses nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from pydantic import StringConstraints
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cometchat_auth.accounts import email_tokens
+from cometchat_auth.accounts import service as accounts
+from cometchat_auth.accounts.email_tokens import Purpose
+from cometchat_auth.api.deps import DbDep, ServicesDep
+from cometchat_auth.api.schemas import Body, Camel, Email, NewPassword, UserOut
+from cometchat_auth.audit import Event, record
+from cometchat_auth.errors import responses
+from cometchat_auth.mail import MAIL_SEND, Mail, MailFolder
+from cometchat_auth.security.ratelimit import email_account
+from cometchat_auth.services import Services
+from cometchat_auth.settings import Settings
+from cometchat_auth.store import UserRow
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["email"])
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+TOKEN_ERRORS = (
+    "EMAIL_TOKEN_INVALID",
+    "EMAIL_TOKEN_USED",
+    "EMAIL_TOKEN_EXPIRED",
+    "EMAIL_TOKEN_OUTDATED",
+)
+LIMITED = ("RATE_LIMITED", "RATE_LIMIT_UNAVAILABLE")
+#: The page a mail of each purpose links to.
+PAGES: dict[Purpose, str] = {"verify": "/verify", "reset": "/reset"}
+
+MailToken = Annotated[str, StringConstraints(min_length=16, max_length=128)]
+
+
+class EmailIn(Body):
+    email: Email
+
+
+class TokenIn(Body):
+    token: MailToken
+
+
+class ResetIn(Body):
+    token: MailToken
+    password: NewPassword
+
+
+class AcceptedOut(Camel):
+    status: Literal["accepted"] = "accepted"
+    message: str
+
+
+async def _limit(request: Request, services: Services, email: str | None = None) -> None:
+    """Password reset's limits (per IP, and per address when there is one) for every mail route."""
+    ip = request.client.host if request.client else None
+    await services.limits.hit("reset", ip=ip, account=email_account(email) if email else None)
+
+
+def _accepted(message: str) -> JSONResponse:
+    # Built from constants only: byte for byte the same, whoever asks about whichever address.
+    return JSONResponse(AcceptedOut(message=message).model_dump(by_alias=True), status_code=202)
+
+
+def _valid_for(seconds: float) -> str:
+    """``3600`` -> ``1 hour``: how long a link works, in the mail's words."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{max(1, round(seconds))} seconds"
+
+
+def public_url(settings: Settings, path: str) -> str:
+    # From the settings, never from the request's Host header: a forged Host would send the
+    # victim's token to the attacker's site (reset poisoning).
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    return base.rstrip("/") + path
+
+
+async def queue_token_mail(
+    db: AsyncSession, services: Services, user: UserRow, purpose: Purpose
+) -> None:
+    """Issue a token and queue its mail, in the caller's transaction (the caller commits)."""
+    settings = services.settings
+    ttl = settings.verify_token_ttl if purpose == "verify" else settings.reset_token_ttl
+    token = await email_tokens.issue(db, user, purpose, ttl=ttl)
+    values = {
+        "name": user.name,
+        "link": public_url(settings, f"{PAGES[purpose]}?token={token}"),
+        "valid_for": _valid_for(ttl),
+    }
+    await services.outbox.enqueue(db, MAIL_SEND, Mail(purpose, user.email, values).as_payload())
+
+
+async def queue_taken_mail(db: AsyncSession, services: Services, user: UserRow) -> None:
+    """Tell the owner of an address that someone tried to register with it (private mode)."""
+    values = {"name": user.name, "link": public_url(services.settings, "/")}
+    mail = Mail("email_taken", user.email, values)
+    await services.outbox.enqueue(db, MAIL_SEND, mail.as_payload())
+
+
+async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -> None:
+    """Find the account and queue its mail; runs after the 202 went out."""
+    try:
+        async with services.database.sessionmaker() as db:
+            user = await accounts.find_by_email(db, email)
+            if user is None or (purpose == "verify" and user.email_verified):
+                return
+            await queue_token_mail(db, services, user, purpose)
+            await db.commit()
+    except Exception as exc:
+        # The answer is long gone; the type is enough to look into it, and shows no token.
+        log.error("could not queue a %s mail: %s", purpose, type(exc).__name__)
+
+
+@router.post(
+    "/auth/verify/request",
+    status_code=202,
+    response_model=AcceptedOut,
+    responses=responses(*LIMITED),
+    summary="Mail a verification link (the same answer for any address)",
+)
+async def request_verification(
+    body: EmailIn, request: Request, services: ServicesDep, background: BackgroundTasks
+) -> Response:
+    await _limit(request, services, body.email)
+    background.add_task(_mail_after_answer, services, body.email, "verify")
+    return _accepted("If this address has an account still to confirm, a link is on its way.")
+
+
+@router.post(
+    "/auth/verify",
+    response_model=UserOut,
+    responses=responses(*TOKEN_ERRORS, *LIMITED),
+    summary="Confirm the email with the token of a verification mail",
+)
+async def verify(body: TokenIn, request: Request, services: ServicesDep, db: DbDep) -> UserOut:
+    await _limit(request, services)
+    user = await email_tokens.consume(db, body.token, "verify")
+    user.email_verified = True
+    await db.commit()
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/auth/password/forgot",
+    status_code=202,
+    response_model=AcceptedOut,
+    responses=responses(*LIMITED),
+    summary="Mail a password reset link (the same answer, at once, for any address)",
+)
+async def forgot_password(
+    body: EmailIn, request: Request, services: ServicesDep, background: BackgroundTasks
+) -> Response:
+    await _limit(request, services, body.email)
+    background.add_task(_mail_after_answer, services, body.email, "reset")
+    return _accepted(
+        "If this address has an account, a link to choose a new password is on its way."
+    )
+
+
+@router.post(
+    "/auth/password/reset",
+    status_code=204,
+    responses=responses(*TOKEN_ERRORS, "WEAK_PASSWORD", *LIMITED),
+    summary="Set a new password with a reset token; every session ends, CometChat tokens flushed",
+)
+async def reset_password(
+    body: ResetIn, request: Request, services: ServicesDep, db: DbDep
+) -> Response:
+    await _limit(request, services)
+    user = await email_tokens.consume(db, body.token, "reset")
+    await accounts.set_password(services.passwords, user, body.password)
+    # The mail reached its owner: that proves the address too.
+    user.email_verified = True
+    await services.sessions.end_all(db, user.id, "password_reset", flush=True)
+    record(db, Event.PASSWORD_CHANGED, user_id=user.id, email=user.email_key, via="reset")
+    await db.commit()
+    # As logout-all does: CometChat in step before the answer while it is well.
+    await services.cometchat_jobs.settle(user.id)
+    return Response(status_code=204)
+
+
+def _token_page(name: str) -> FileResponse:
+    # The token sits in this page's URL: no Referer may carry it to another site, no cache keep it.
+    headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+    return FileResponse(WEB_DIR / name, headers=headers)
+
+
+@router.get("/verify", include_in_schema=False)
+async def verify_page() -> FileResponse:
+    return _token_page("verify.html")
+
+
+@router.get("/reset", include_in_schema=False)
+async def reset_page() -> FileResponse:
+    return _token_page("reset.html")
+
+
+@router.get("/forgot", include_in_schema=False)
+async def forgot_page() -> FileResponse:
+    return FileResponse(WEB_DIR / "forgot.html")
+
+
+def _local_mailbox(services: Services) -> MailFolder:
+    """The folder mails go to in local mode without SMTP; 404 in every other setup."""
+    sender = services.mailer.sender
+    if not services.settings.local or not isinstance(sender, MailFolder):
+        raise HTTPException(404, "Not Found")
+    return sender
+
+
+@router.get("/dev/mail", include_in_schema=False)
+def mailbox_page(services: ServicesDep) -> FileResponse:
+    _local_mailbox(services)
+    return FileResponse(WEB_DIR / "mail.html", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/dev/mail/index.json", include_in_schema=False)
+def mailbox_index(services: ServicesDep) -> dict[str, Any]:
+    mails = _local_mailbox(services).summaries()
+    return {"mails": [asdict(summary) for summary in mails]}
+
+
+@router.get("/dev/mail/{name}", include_in_schema=False)
+def mailbox_mail(name: str, services: ServicesDep) -> HTMLResponse:
+    html = _local_mailbox(services).html(name)
+    if html is None:
+        raise HTTPException(404, "Not Found")
+    # The mail's own HTML, shown as a mail app would: no script, no remote content.
+    headers = {
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+    return HTMLResponse(html, headers=headers)

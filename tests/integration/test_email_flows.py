@@ -1,0 +1,329 @@
+"""Verification and reset end to end: the server, the emulator and a real SMTP server (aiosmtpd).
+
+Every link is read from the mail that arrived, as a person would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from cometchat_auth.mail import MAIL_SEND
+from cometchat_auth.outbox.queries import list_jobs
+from cometchat_auth.store import open_database
+from tests.support.auth_server import PASSWORD, bearer, new_email, register
+from tests.support.emulator_view import emulator_user, token_works
+from tests.support.servers import free_port
+from tests.support.smtp import Inbox, link_in, smtp_server
+
+NEW_PASSWORD = "a brand new passphrase"
+
+Server = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture
+def inbox(smtp: tuple[Inbox, int]) -> Inbox:
+    return smtp[0]
+
+
+@pytest.fixture
+def mailing(make_server: Server, smtp: tuple[Inbox, int]) -> Server:
+    """Start a server that sends its mail through this test's SMTP server."""
+
+    def start(**overrides: Any) -> AbstractContextManager[str]:
+        values: dict[str, Any] = {
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp[1],
+            "smtp_starttls": False,
+            "mail_from": "no-reply@chat.example",
+            "app_name": "Chat Example",
+        }
+        return make_server(**(values | overrides))
+
+    return start
+
+
+@pytest.fixture
+def http(mailing: Server) -> Iterator[httpx.Client]:
+    with mailing() as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 15) -> None:
+    """Wait, polling, until ``condition()`` holds (AssertionError if it never does)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.1)
+
+
+def token_of(link: str) -> str:
+    return parse_qs(urlsplit(link).query)["token"][0]
+
+
+def mailed_token(inbox: Inbox, path: str, count: int = 1) -> str:
+    """The token of the ``count``-th mail, once it arrived; it must link to ``path``."""
+    message = inbox.wait_for(count)[count - 1]
+    return token_of(link_in(message, path))
+
+
+def error_code(answer: httpx.Response) -> str:
+    code: str = answer.json()["error"]["code"]
+    return code
+
+
+def forgot(http: httpx.Client, email: str) -> httpx.Response:
+    answer = http.post("/auth/password/forgot", json={"email": email})
+    assert answer.status_code == 202, answer.text
+    return answer
+
+
+def login(http: httpx.Client, email: str, password: str = PASSWORD) -> httpx.Response:
+    return http.post("/auth/login", json={"email": email, "password": password})
+
+
+def test_verification_flow(http: httpx.Client, inbox: Inbox) -> None:
+    account = register(http, name="Ann <b>Example</b>")
+    assert account["user"]["emailVerified"] is False
+    email = account["user"]["email"]
+
+    answer = http.post("/auth/verify/request", json={"email": email})
+    assert answer.status_code == 202
+
+    (message,) = inbox.wait_for(1)
+    assert message["To"] == email
+    assert message["Subject"] == "Confirm your email for Chat Example"
+    html = message.get_body(("html",))
+    assert html is not None
+    assert "Ann &lt;b&gt;Example&lt;/b&gt;" in html.get_content()
+    token = token_of(link_in(message, "/verify"))
+
+    verified = http.post("/auth/verify", json={"token": token})
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["emailVerified"] is True
+    assert http.get("/auth/me", headers=bearer(account)).json()["emailVerified"] is True
+
+    again = http.post("/auth/verify", json={"token": token})
+    assert (again.status_code, error_code(again)) == (400, "EMAIL_TOKEN_USED")
+
+
+def test_reset_flow(http: httpx.Client, inbox: Inbox, emulator_url: str) -> None:
+    first = register(http)
+    email, uid = first["user"]["email"], first["user"]["id"]
+    second = login(http, email).json()
+    assert token_works(emulator_url, first["authToken"])
+
+    forgot(http, email)
+    token = mailed_token(inbox, "/reset")
+    answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+    assert answer.status_code == 204, answer.text
+
+    for session in (first, second):
+        assert http.get("/auth/me", headers=bearer(session)).status_code == 401
+        refreshed = http.post("/auth/refresh", json={"refreshToken": session["refreshToken"]})
+        assert refreshed.status_code == 401
+        assert not token_works(emulator_url, session["authToken"])
+    cometchat_user = emulator_user(emulator_url, uid)
+    assert cometchat_user is not None
+    assert cometchat_user["authTokens"] == []
+
+    assert error_code(login(http, email)) == "INVALID_CREDENTIALS"
+    signed_in = login(http, email, NEW_PASSWORD)
+    assert signed_in.status_code == 200
+    assert token_works(emulator_url, signed_in.json()["authToken"])
+    # The mail reached its owner: the address is proven too.
+    assert signed_in.json()["user"]["emailVerified"] is True
+
+    used = http.post("/auth/password/reset", json={"token": token, "password": "yet another one!"})
+    assert (used.status_code, error_code(used)) == (400, "EMAIL_TOKEN_USED")
+
+
+def test_an_expired_token_is_refused(mailing: Server, inbox: Inbox) -> None:
+    with mailing(reset_token_ttl=0.001) as url, httpx.Client(base_url=url, timeout=30) as http:
+        email = register(http)["user"]["email"]
+        forgot(http, email)
+        token = mailed_token(inbox, "/reset")
+        answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+        assert (answer.status_code, error_code(answer)) == (400, "EMAIL_TOKEN_EXPIRED")
+        assert login(http, email).status_code == 200
+
+
+def test_a_token_mailed_before_a_password_change_is_refused(
+    http: httpx.Client, inbox: Inbox
+) -> None:
+    account = register(http)
+    forgot(http, account["user"]["email"])
+    token = mailed_token(inbox, "/reset")
+    changed = http.post(
+        "/auth/password",
+        headers=bearer(account),
+        json={"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD},
+    )
+    assert changed.status_code == 204
+
+    answer = http.post("/auth/password/reset", json={"token": token, "password": "third one!!"})
+    assert (answer.status_code, error_code(answer)) == (400, "EMAIL_TOKEN_OUTDATED")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/verify", {"token": "x" * 43}),
+        ("/auth/password/reset", {"token": "x" * 43, "password": NEW_PASSWORD}),
+    ],
+)
+def test_an_unknown_token_is_invalid(http: httpx.Client, path: str, body: dict[str, str]) -> None:
+    answer = http.post(path, json=body)
+    assert (answer.status_code, error_code(answer)) == (400, "EMAIL_TOKEN_INVALID")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/auth/verify", {}),
+        ("/auth/verify", {"token": "short"}),
+        ("/auth/verify", {"token": "x" * 43, "extra": 1}),
+        ("/auth/password/reset", {"token": "x" * 43, "password": "short"}),
+        ("/auth/password/forgot", {"email": "not an address"}),
+        ("/auth/verify/request", {"email": ["a@example.com"]}),
+    ],
+)
+def test_bad_bodies_get_a_clear_422(http: httpx.Client, path: str, body: dict[str, Any]) -> None:
+    answer = http.post(path, json=body)
+    assert (answer.status_code, error_code(answer)) == (422, "VALIDATION_ERROR")
+
+
+def test_forgot_password_answers_alike_for_unknown_and_known_emails(
+    http: httpx.Client, inbox: Inbox
+) -> None:
+    known = register(http)["user"]["email"]
+    unknown = forgot(http, new_email())
+    answered = forgot(http, known)
+
+    assert unknown.content == answered.content
+    assert unknown.status_code == answered.status_code == 202
+    same_headers = {name: value for name, value in unknown.headers.items() if name != "date"}
+    assert same_headers == {
+        name: value for name, value in answered.headers.items() if name != "date"
+    }
+    # The known address gets its mail; the unknown one got nothing.
+    (message,) = inbox.wait_for(1)
+    assert message["To"] == known
+    assert len(inbox.messages) == 1
+
+
+def failed_mail_attempts(database_url: str) -> bool:
+    """Whether a queued mail has failed to go out at least once (as ``outbox list`` shows)."""
+
+    async def look() -> bool:
+        async with open_database(database_url) as database, database.sessionmaker() as db:
+            jobs = await list_jobs(db)
+        return any(job.kind == MAIL_SEND and job.last_error for job in jobs)
+
+    return asyncio.run(look())
+
+
+def test_a_mail_waits_out_an_smtp_outage(mailing: Server, database_url: str) -> None:
+    port = free_port()  # nothing listens here yet: SMTP is down
+    with mailing(smtp_port=port) as url, httpx.Client(base_url=url, timeout=30) as http:
+        email = register(http)["user"]["email"]
+        assert forgot(http, email).status_code == 202
+        eventually(lambda: failed_mail_attempts(database_url))
+        with smtp_server(port=port) as (inbox, _):
+            (message,) = inbox.wait_for(1, timeout=60)
+        assert message["To"] == email
+        token = token_of(link_in(message, "/reset"))
+        answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+        assert answer.status_code == 204
+
+
+def test_pages_a_mail_links_to_leak_no_referrer(http: httpx.Client) -> None:
+    for path in ("/reset?token=abc", "/verify?token=abc"):
+        page = http.get(path)
+        assert page.status_code == 200
+        assert page.headers["referrer-policy"] == "no-referrer"
+        assert page.headers["content-type"].startswith("text/html")
+        assert "<script" in page.text
+        assert "token" not in page.text.split("<script", 1)[1].split(">", 1)[0]
+
+
+def test_verified_email_required_for_chat(mailing: Server, inbox: Inbox, emulator_url: str) -> None:
+    with (
+        mailing(require_verified_email_for_chat=True) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        email = new_email()
+        registered = http.post(
+            "/auth/register", json={"email": email, "password": PASSWORD, "name": "Ann"}
+        )
+        assert registered.status_code == 201
+        assert registered.json()["authToken"] is None
+        assert registered.json()["cometchat"]["status"] == "email_not_verified"
+
+        signed_in = login(http, email).json()
+        assert signed_in["authToken"] is None
+        assert signed_in["cometchat"]["status"] == "email_not_verified"
+        assert http.get("/auth/me", headers=bearer(signed_in)).status_code == 200
+        refused = http.post("/cometchat/token", headers=bearer(signed_in))
+        assert (refused.status_code, error_code(refused)) == (403, "EMAIL_NOT_VERIFIED")
+        refreshed = http.post("/auth/refresh", json={"refreshToken": signed_in["refreshToken"]})
+        assert refreshed.json()["authToken"] is None
+
+        # Registration mailed the link already.
+        token = mailed_token(inbox, "/verify")
+        assert http.post("/auth/verify", json={"token": token}).status_code == 200
+
+        minted = http.post("/cometchat/token", headers=bearer(signed_in))
+        assert minted.status_code == 200
+        assert token_works(emulator_url, minted.json()["authToken"])
+
+
+def test_private_registration_mails_instead_of_telling(mailing: Server, inbox: Inbox) -> None:
+    with (
+        mailing(registration_mode="private") as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        taken, fresh = new_email(), new_email()
+        body = {"password": PASSWORD, "name": "Ann"}
+        first = http.post("/auth/register", json={"email": taken, **body})
+        welcome = inbox.wait_for(1)[0]
+        assert welcome["To"] == taken
+        token = token_of(link_in(welcome, "/verify"))
+        assert http.post("/auth/verify", json={"token": token}).status_code == 200
+
+        again = http.post("/auth/register", json={"email": taken, **body})
+        new = http.post("/auth/register", json={"email": fresh, **body})
+        assert first.content == again.content == new.content
+        assert first.status_code == again.status_code == new.status_code == 202
+
+        by_recipient = {message["To"]: message for message in inbox.wait_for(3)[1:]}
+        assert by_recipient[taken]["Subject"].startswith("Someone tried to register")
+        assert link_in(by_recipient[fresh], "/verify")
+
+
+def test_mail_requests_are_rate_limited_per_address(mailing: Server, inbox: Inbox) -> None:
+    with (
+        mailing(rate_limit_reset_account="2/minute") as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        email = register(http)["user"]["email"]
+        forgot(http, email)
+        forgot(http, email)
+        limited = http.post("/auth/password/forgot", json={"email": email})
+        assert (limited.status_code, error_code(limited)) == (429, "RATE_LIMITED")
+        assert int(limited.headers["retry-after"]) >= 1
+        # Another address is another account: not limited.
+        assert forgot(http, new_email()).status_code == 202

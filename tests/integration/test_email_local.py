@@ -1,0 +1,82 @@
+"""Local mode without SMTP: mails land in STATE_DIR/mail, the log says where (never the link),
+and ``/dev/mail`` shows them; no other setup serves that mailbox."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests.support.auth_server import register
+
+Server = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture
+def http(make_server: Server) -> Iterator[httpx.Client]:
+    with make_server() as url, httpx.Client(base_url=url, timeout=30) as client:
+        yield client
+
+
+def mails(http: httpx.Client) -> list[dict[str, str]]:
+    answer = http.get("/dev/mail/index.json")
+    assert answer.status_code == 200
+    listed: list[dict[str, str]] = answer.json()["mails"]
+    return listed
+
+
+def first_mail(http: httpx.Client) -> dict[str, str]:
+    deadline = time.monotonic() + 15
+    while not (listed := mails(http)):
+        assert time.monotonic() < deadline, "no mail was written"
+        time.sleep(0.1)
+    return listed[0]
+
+
+def test_a_mail_is_written_to_the_folder_and_shown_at_dev_mail(
+    http: httpx.Client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    email = register(http)["user"]["email"]
+    assert mails(http) == []
+    assert http.post("/auth/password/forgot", json={"email": email}).status_code == 202
+
+    mail = first_mail(http)
+    assert mail["to"] == email
+    assert mail["subject"].startswith("Reset your password")
+    written = list((tmp_path / "state" / "mail").glob("*.eml"))
+    assert [path.name for path in written] == [mail["name"]]
+
+    page = http.get(f"/dev/mail/{mail['name']}")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"].startswith("default-src 'none'")
+    assert page.headers["referrer-policy"] == "no-referrer"
+    href = page.text.split('href="', 1)[1].split('"', 1)[0]
+    token = parse_qs(urlsplit(href.replace("&amp;", "&")).query)["token"][0]
+
+    assert "written to" in caplog.text
+    assert mail["name"] in caplog.text
+    assert token not in caplog.text
+    assert http.get("/dev/mail").headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("name", ["..%2Fserver-secrets.json", "nope.eml", "%2Fetc%2Fpasswd"])
+def test_the_mailbox_serves_nothing_else(http: httpx.Client, name: str) -> None:
+    answer = http.get(f"/dev/mail/{name}")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize("overrides", [{"app_env": "production"}, {"smtp_host": "127.0.0.1"}])
+def test_no_mailbox_outside_local_mode_without_smtp(
+    make_server: Server, overrides: dict[str, str]
+) -> None:
+    with make_server(**overrides) as url:
+        for path in ("/dev/mail", "/dev/mail/index.json"):
+            assert httpx.get(f"{url}{path}").status_code == 404
