@@ -45,7 +45,9 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
     return Certificate(Path(certfile), Path(keyfile), spki)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: sync Playwright keeps an event loop running in this thread while
+# it is open, which would break every asyncio test that runs after the browser tests.
+@pytest.fixture(scope="package")
 def launch() -> Iterator[Callable[..., Browser]]:
     """Launch Debian's Chromium headless; extra arguments are added to the usual flags."""
     if not CHROMIUM.exists():
@@ -60,7 +62,7 @@ def launch() -> Iterator[Callable[..., Browser]]:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(launch: Callable[..., Browser], certificate: Certificate) -> Iterator[Browser]:
     """Chromium that trusts the emulator's certificate, by its public key, and no other bad one."""
     chromium = launch(f"--ignore-certificate-errors-spki-list={certificate.spki}")

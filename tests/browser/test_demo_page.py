@@ -16,7 +16,8 @@ from tests.support.servers import free_port, serve
 
 pytestmark = pytest.mark.browser
 
-# Written on every run into the ignored var/ (the uid is random); docs/screenshot.png is a copy of one.
+# Written on every run into the ignored var/ (the uid is random);
+# docs/screenshot.png is a copy of one.
 SCREENSHOT = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "signed-in.png"
 PASSWORD = "correct horse battery staple"
 
@@ -276,7 +277,7 @@ def test_a_short_password_is_pointed_out(page: Page, server: str) -> None:
     form.get_by_label("Password").fill("short")
     form.get_by_role("button", name="Create account").click()
 
-    expect(page.get_by_role("alert")).to_contain_text("Please check the form. password:")
+    expect(page.get_by_role("alert")).to_contain_text("Please check the form. Password:")
     expect(form.get_by_label("Password")).to_be_focused()
     expect(form.get_by_label("Password")).to_have_attribute("aria-invalid", "true")
     assert sdk_user(page) is None
@@ -362,4 +363,44 @@ def test_too_many_attempts_say_how_long_to_wait(page: Page, start_server: Server
     assert answer["error"]["code"] == "RATE_LIMITED"
     waiting = re.compile(r"Too many attempts\. Try again in \d+ seconds?\.")
     expect(page.get_by_role("alert")).to_have_text(waiting)
+    assert sdk_user(page) is None
+
+
+def tab_to(page: Page, text: str) -> None:
+    """Press Tab until the focused control reads ``text``, as a keyboard user would."""
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == text:
+            return
+    pytest.fail(f"Tab never reaches {text!r}")
+
+
+def test_sign_up_sign_in_and_sign_out_with_the_keyboard_only(page: Page, server: str) -> None:
+    open_page(page, server)
+
+    tab_to(page, "Create an account")
+    page.keyboard.press("Enter")
+    expect(page.locator("#sign-up").get_by_label("Name")).to_be_focused()
+    for text in ("Katherine Johnson", "katherine@example.com", PASSWORD):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # on "Create account", after the password's hint
+    expect(page.locator("#signed-in-title")).to_be_focused()
+    uid = me_in_page(page)["id"]
+    expect_signed_in(page, "Katherine Johnson", uid)
+
+    tab_to(page, "Sign out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Signed out.")
+    expect(page.locator("#sign-in").get_by_label("Email")).to_be_focused()
+
+    page.keyboard.type("katherine@example.com")  # the page put the keyboard on the email
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.locator("#signed-in-title")).to_be_focused()
+    expect_signed_in(page, "Katherine Johnson", uid)
+    tab_to(page, "Sign out")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status")).to_have_text("Signed out.")
     assert sdk_user(page) is None
