@@ -6,7 +6,6 @@ so a newcomer finishes the flow with `make run` alone.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import httpx
@@ -14,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.harness import ServerFactory
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -24,10 +24,7 @@ NEW_PASSWORD = "a brand new passphrase"
 def mailed_link(page: Page, server: str, subject: str, button: str) -> str:
     """Open the local mailbox, then the mail, and return its link, pointed at ``server``."""
     # The mail is written after the answer, by the outbox: wait until the mailbox holds it.
-    deadline = time.monotonic() + 15
-    while not httpx.get(f"{server}/dev/mail/index.json").json()["mails"]:
-        assert time.monotonic() < deadline, "no mail was written"
-        time.sleep(0.1)
+    eventually(lambda: httpx.get(f"{server}/dev/mail/index.json").json()["mails"])
     page.goto(f"{server}/dev/mail")
     page.get_by_role("link", name=subject).click()
     link = page.get_by_role("link", name=button).get_attribute("href")

@@ -48,7 +48,7 @@ def test_the_page_and_its_modules_are_served(server: str) -> None:
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     assert '<script type="module" src="/static/app.js">' in page.text
-    for module in ("app.js", "api.js", "chat.js"):
+    for module in ("app.js", "api.js", "chat.js", "page.js", "forms.js"):
         answer = httpx.get(f"{server}/static/{module}")
         assert answer.status_code == 200
         # Browsers run ES modules only when served as JavaScript.

@@ -3,49 +3,10 @@
 
 import * as api from "./api.js";
 import * as chat from "./chat.js";
+import { explain, handle } from "./forms.js";
+import { $, fail, offerLocalMail, say } from "./page.js";
 
-const $ = (id) => document.getElementById(id);
 let config = null;
-
-function say(text) {
-  $("status").textContent = text;
-}
-
-function fail(text) {
-  $("error").textContent = text;
-  $("error").hidden = !text;
-}
-
-/** The form fields a VALIDATION_ERROR names (its details' `loc` ends with the field). */
-function invalidFields(error) {
-  const details = Array.isArray(error.details) ? error.details : [];
-  return details
-    .filter((detail) => detail && Array.isArray(detail.loc) && detail.msg)
-    .map((detail) => ({ field: String(detail.loc[detail.loc.length - 1]), msg: detail.msg }));
-}
-
-/** One clear sentence per error code a person can hit here. */
-function explain(error) {
-  switch (error.code) {
-    case "INVALID_CREDENTIALS":
-      return "Wrong email or password.";
-    case "RATE_LIMITED": {
-      if (!error.retryAfter) return "Too many attempts. Wait a little and try again.";
-      const unit = error.retryAfter === 1 ? "second" : "seconds";
-      return `Too many attempts. Try again in ${error.retryAfter} ${unit}.`;
-    }
-    case "COMETCHAT_UNAVAILABLE":
-      return "CometChat is unavailable right now, so you cannot be signed in. Try again soon.";
-    case "EMAIL_TAKEN":
-      return "An account with this email already exists. Sign in instead.";
-    case "VALIDATION_ERROR": {
-      const problems = invalidFields(error).map(({ field, msg }) => `${field}: ${msg}`);
-      return problems.length ? `Please check the form. ${problems.join(". ")}.` : error.message;
-    }
-    default:
-      return error.message || "Something went wrong. Try again.";
-  }
-}
 
 // What the SDK said when CometChat.login failed, in words (a local emulator's untrusted certificate
 // shows up as a failed fetch).
@@ -160,38 +121,9 @@ async function retryChat(user) {
   }
 }
 
-// Put the keyboard where the fix is: the fields the server named, or the password after a
-// wrong one (the email is usually right).
-function focusProblem(form, error) {
-  const named = error.code === "VALIDATION_ERROR" ? invalidFields(error) : [];
-  const inputs = named.map(({ field }) => form.querySelector(`[name="${CSS.escape(field)}"]`));
-  for (const input of inputs) input?.setAttribute("aria-invalid", "true");
-  const wrong = error.code === "INVALID_CREDENTIALS";
-  const password = wrong ? form.querySelector("[name=password]") : null;
-  (inputs.find(Boolean) || password || form.querySelector("input")).focus();
-}
-
-async function submit(form, action) {
-  const button = form.querySelector("button[type=submit]");
-  const fields = Object.fromEntries(new FormData(form));
-  fail("");
-  for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
-  button.disabled = true;
-  form.setAttribute("aria-busy", "true");
-  say("Working…");
-  try {
-    const answer = await action(fields);
-    form.reset();
-    const { user, authToken, retryAfter } = answer;
-    await enterChat(user, { authToken, status: answer.cometchat.status, retryAfter });
-  } catch (error) {
-    say("");
-    fail(error instanceof api.ApiError ? explain(error) : `Something went wrong: ${error.message}`);
-    focusProblem(form, error);
-  } finally {
-    button.disabled = false;
-    form.removeAttribute("aria-busy");
-  }
+/** A sign-in or sign-up answer: the session, then CometChat with the token it carries. */
+function enter({ user, authToken, cometchat, retryAfter }) {
+  return enterChat(user, { authToken, status: cometchat.status, retryAfter });
 }
 
 async function signOut() {
@@ -251,21 +183,14 @@ async function main() {
     $("cert-link").href = config.emulatorOrigin;
     $("cert-link").textContent = config.emulatorOrigin;
   }
-  // The local mailbox exists only in local mode with no SMTP server.
-  api.localMail().then(() => ($("local-mail").hidden = false), () => {});
+  offerLocalMail();
   try {
     if (!(await chat.start(config))) $("sdk-missing").hidden = false;
   } catch (error) {
     fail(`The CometChat SDK could not start: ${error.message}`);
   }
-  $("sign-in").addEventListener("submit", (event) => {
-    event.preventDefault();
-    submit(event.target, ({ email, password }) => api.login(email, password));
-  });
-  $("sign-up").addEventListener("submit", (event) => {
-    event.preventDefault();
-    submit(event.target, ({ name, email, password }) => api.register(name, email, password));
-  });
+  handle($("sign-in"), ({ email, password }) => api.login(email, password), enter);
+  handle($("sign-up"), ({ name, email, password }) => api.register(name, email, password), enter);
   for (const button of document.querySelectorAll("[data-show]")) {
     button.addEventListener("click", () => showForm(button.dataset.show));
   }

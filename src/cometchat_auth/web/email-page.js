@@ -1,24 +1,21 @@
-// What the pages a mail leads to share: the status line, the error line, the link's token, a form.
+// What the pages a mail leads to share: the app's name, the link's token, the end of the errand.
 
 import * as api from "./api.js";
+import { $, fail, say } from "./page.js";
 
-export const $ = (id) => document.getElementById(id);
-
-export function say(text) {
-  $("status").textContent = text;
-}
-
-export function fail(text) {
-  $("error").textContent = text;
-  $("error").hidden = !text;
-}
-
-/** The token the mail's link carries, taken out of the address bar so history does not keep it. */
-export function takeToken() {
+/**
+ * The token the mail's link carries, taken out of the address bar so history does not keep it.
+ * Without one, `form` is hidden and `missing` says what to do instead.
+ */
+export function takeToken(form, missing) {
   const url = new URL(window.location.href);
   const token = url.searchParams.get("token");
   url.searchParams.delete("token");
   history.replaceState(null, "", url.pathname + url.search);
+  if (!token) {
+    form.hidden = true;
+    fail(missing);
+  }
   return token;
 }
 
@@ -32,22 +29,9 @@ export async function start() {
   }
 }
 
-/** Run `action` for the form's fields; `done` gets its answer. Errors show the server's sentence. */
-export function handle(form, action, done) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const button = form.querySelector("button[type=submit]");
-    fail("");
-    say("Working…");
-    button.disabled = true;
-    try {
-      done(await action(Object.fromEntries(new FormData(form))));
-    } catch (error) {
-      say("");
-      fail(error.message || "Something went wrong. Try again.");
-      form.querySelector("input")?.focus();
-    } finally {
-      button.disabled = false;
-    }
-  });
+/** The errand is done: hide its form and say so, with the keyboard on that sentence. */
+export function finish(form, text) {
+  form.hidden = true;
+  say(text);
+  $("status").focus(); // the focused button just vanished; keep the keyboard on the page
 }

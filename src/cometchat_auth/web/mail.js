@@ -1,7 +1,7 @@
 // The local mailbox: the mails the server wrote instead of sending, newest first.
 
 import * as api from "./api.js";
-import { $, fail } from "./email-page.js";
+import { $, fail } from "./page.js";
 
 try {
   const { mails } = await api.localMail();
@@ -13,7 +13,7 @@ try {
     link.textContent = mail.subject;
     const meta = document.createElement("span");
     meta.className = "hint";
-    meta.textContent = ` to ${mail.to}, ${mail.date}`;
+    meta.textContent = `To ${mail.to}, ${mail.date}`;
     item.append(link, meta);
     $("mails").append(item);
   }

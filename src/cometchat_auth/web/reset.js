@@ -1,21 +1,20 @@
 // The reset page: the token from the mail's link plus a new password; the server ends every session.
 
 import * as api from "./api.js";
-import { $, fail, handle, say, start, takeToken } from "./email-page.js";
+import { finish, start, takeToken } from "./email-page.js";
+import { handle } from "./forms.js";
+import { $ } from "./page.js";
 
-const token = takeToken();
+const form = $("reset");
+const missing = "This page needs the link from your mail: open it again, or ask for a new one.";
+const token = takeToken(form, missing);
 await start();
-if (!token) {
-  $("reset").hidden = true;
-  fail("This page needs the link from your mail: open it again, or ask for a new one.");
-} else {
+if (token) {
+  const done = "Your new password is set and every session was signed out. Sign in with it now.";
   handle(
-    $("reset"),
+    form,
     ({ password }) => api.resetPassword(token, password),
-    () => {
-      $("reset").hidden = true;
-      say("Your new password is set and every session was signed out. Sign in with it now.");
-    },
+    () => finish(form, done),
   );
 }
 document.body.dataset.ready = "true";

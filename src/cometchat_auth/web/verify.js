@@ -1,21 +1,18 @@
 // The verification page: one button sends the mail's token; the server marks the email confirmed.
 
 import * as api from "./api.js";
-import { $, fail, handle, say, start, takeToken } from "./email-page.js";
+import { finish, start, takeToken } from "./email-page.js";
+import { handle } from "./forms.js";
+import { $ } from "./page.js";
 
-const token = takeToken();
+const form = $("verify");
+const token = takeToken(form, "This page needs the link from your mail: open it again.");
 await start();
-if (!token) {
-  $("verify").hidden = true;
-  fail("This page needs the link from your mail: open it again.");
-} else {
+if (token) {
   handle(
-    $("verify"),
+    form,
     () => api.verifyEmail(token),
-    (user) => {
-      $("verify").hidden = true;
-      say(`Thank you: ${user.email} is confirmed.`);
-    },
+    (user) => finish(form, `Thank you: ${user.email} is confirmed.`),
   );
 }
 document.body.dataset.ready = "true";
