@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from cometchat_auth import __version__, errors
+from cometchat_auth.accounts import email_tokens
 from cometchat_auth.api import auth, chat, email, health, web
 from cometchat_auth.api.middleware import BodyLimit, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
@@ -35,7 +36,7 @@ def create_app(settings: Settings) -> FastAPI:
         # The outbox's worker runs CometChat (and mail) jobs for as long as the app serves.
         async with open_services(settings) as services, services.outbox.running():
             app.state.services = services
-            sweeper = asyncio.create_task(_sweep_sessions(services))
+            sweeper = asyncio.create_task(_sweep(services))
             try:
                 yield
             finally:
@@ -93,14 +94,18 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-async def _sweep_sessions(services: Services) -> None:
-    """End idle and expired sessions now and then, so their CometChat tokens die with them."""
+async def _sweep(services: Services) -> None:
+    """End idle and expired sessions now and then, so their CometChat tokens die with them;
+    and delete lock-outs and mailed tokens that can no longer count, so the tables stay small."""
     while True:
         await asyncio.sleep(services.settings.session_sweep_interval)
         try:
             async with services.database.sessionmaker() as db:
                 ended = await services.sessions.sweep(db)
+                await services.lockout.sweep(db)
+                await email_tokens.sweep(db)
+                await db.commit()
             if ended:
                 log.info("ended %d idle or expired sessions", ended)
         except Exception:
-            log.exception("session sweep failed; retrying at the next interval")
+            log.exception("sweep failed; retrying at the next interval")

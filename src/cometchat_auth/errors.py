@@ -43,6 +43,17 @@ class ErrorEnvelope(BaseModel):
     error: ErrorBody
 
 
+#: Status and meaning of every code, for the OpenAPI ``responses`` of each route: these, and
+#: every AppError's own (added as each subclass is defined).
+CODES: dict[str, tuple[int, str]] = {
+    "VALIDATION_ERROR": (422, "A field is missing, unknown, of the wrong type or out of range."),
+    "MALFORMED_JSON": (400, "The body is not valid JSON."),
+    "COMETCHAT_ERROR": (502, "CometChat refused the request."),
+    "COMETCHAT_UNAVAILABLE": (503, "CometChat cannot be reached right now; retry later."),
+    "INTERNAL_ERROR": (500, "Something went wrong on the server."),
+}
+
+
 def error_response(
     status: int,
     code: str,
@@ -64,6 +75,10 @@ class AppError(Exception):
     code: ClassVar[str] = "BAD_REQUEST"
     message: ClassVar[str] = "The request cannot be served."
     headers: ClassVar[Mapping[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        CODES[cls.code] = (cls.status, cls.message)
 
     def response(self) -> JSONResponse:
         return error_response(self.status, self.code, self.message, headers=self.headers)
@@ -146,7 +161,7 @@ class WeakPassword(AppError, ValueError):
     """The policy refused a new password (a bad value, so a ValueError too); says why, never it."""
 
     status, code = 422, "WEAK_PASSWORD"
-    message = "The password is too weak."
+    message = "The new password is too short, too long, or too common."
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -181,31 +196,9 @@ class EmailTokenOutdated(AppError):
     message = "The password or email changed since this link was sent; ask for a new one."
 
 
-#: Status and meaning of every code, for the OpenAPI ``responses`` of each route.
-CODES: dict[str, tuple[int, str]] = {
-    "VALIDATION_ERROR": (422, "A field is missing, unknown, of the wrong type or out of range."),
-    "MALFORMED_JSON": (400, "The body is not valid JSON."),
-    "PAYLOAD_TOO_LARGE": (413, PayloadTooLarge.message),
-    "PASSWORD_IN_QUERY": (400, PasswordInQuery.message),
-    "INVALID_CREDENTIALS": (401, InvalidCredentials.message),
-    "UNAUTHENTICATED": (401, Unauthenticated.message),
-    "REFRESH_TOKEN_INVALID": (401, RefreshTokenInvalid.message),
-    "REFRESH_TOKEN_REUSED": (401, RefreshTokenReused.message),
-    "EMAIL_TAKEN": (409, EmailTaken.message),
-    "USE_POST": (405, UsePost.message),
-    "EMAIL_TOKEN_INVALID": (400, EmailTokenInvalid.message),
-    "EMAIL_TOKEN_USED": (400, EmailTokenUsed.message),
-    "EMAIL_TOKEN_EXPIRED": (400, EmailTokenExpired.message),
-    "EMAIL_TOKEN_OUTDATED": (400, EmailTokenOutdated.message),
-    "RATE_LIMITED": (429, TooManyRequests.message),
-    "RATE_LIMIT_UNAVAILABLE": (503, RateLimitUnavailable.message),
-    "CSRF_FAILED": (403, CsrfFailed.message),
-    "WEAK_PASSWORD": (422, "The new password is too short, too long, or too common."),
-    "EMAIL_NOT_VERIFIED": (403, EmailNotVerified.message),
-    "COMETCHAT_ERROR": (502, "CometChat refused the request."),
-    "COMETCHAT_UNAVAILABLE": (503, "CometChat cannot be reached right now; retry later."),
-    "INTERNAL_ERROR": (500, "Something went wrong on the server."),
-}
+#: The codes every route behind a rate limit can answer, and every route that calls CometChat.
+LIMITED = ("RATE_LIMITED", "RATE_LIMIT_UNAVAILABLE")
+COMETCHAT = ("COMETCHAT_ERROR", "COMETCHAT_UNAVAILABLE")
 
 
 def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
@@ -236,9 +229,17 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     return exc.response()
 
 
+def _malformed_json() -> JSONResponse:
+    return error_response(400, "MALFORMED_JSON", CODES["MALFORMED_JSON"][1])
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and exc.__cause__ is not None:
+        # FastAPI's "error parsing the body", raised from what ``json.loads`` threw besides a
+        # JSONDecodeError: bytes that are not UTF-8, nesting past the recursion limit.
+        return _malformed_json()
     code = _STATUS_CODES.get(status) or HTTPStatus(status).name
     # Our own code raises AppError; starlette's details ("Not Found") are safe to show.
     return error_response(status, code, str(exc.detail), headers=exc.headers)
@@ -248,7 +249,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(error.get("type") == "json_invalid" for error in errors):
-        return error_response(400, "MALFORMED_JSON", CODES["MALFORMED_JSON"][1])
+        return _malformed_json()
     # Only loc, msg and type: the input (maybe a password) never comes back.
     details = [
         {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]} for error in errors

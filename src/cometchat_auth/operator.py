@@ -44,14 +44,8 @@ async def _services() -> AsyncIterator[Services]:
 
 async def create_user(*, email: str, name: str, password: str) -> None:
     async with _services() as services, services.database.sessionmaker() as db:
-        user = await accounts.create_account(
-            db,
-            services.cometchat_jobs,
-            services.passwords,
-            email=email,
-            password=password,
-            name=name,
-        )
+        new = accounts.NewAccount(email, password, name)
+        user = await accounts.create_account(db, services.cometchat_jobs, services.passwords, new)
         await db.commit()
         console.print(f"created {user.email} (id {user.id})")
         await _catch_up(services, user.id)

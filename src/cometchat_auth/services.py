@@ -36,9 +36,13 @@ class Services:
     mailer: Mailer
     limits: RateLimits
     lockout: Lockout
-    #: CometChat's side of accounts and sessions, queued; ``outbox`` runs other jobs too (mail).
+    #: CometChat's side of accounts and sessions, queued.
     cometchat_jobs: CometChatJobs
-    outbox: Outbox
+
+    @property
+    def outbox(self) -> Outbox:
+        """The outbox the CometChat jobs go through; it runs other jobs too (mail)."""
+        return self.cometchat_jobs.outbox
 
 
 def cometchat_client(settings: Settings) -> CometChatClient:
@@ -117,5 +121,4 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             limits=limits,
             lockout=Lockout.from_settings(settings),
             cometchat_jobs=jobs,
-            outbox=jobs.outbox,
         )

@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 from pydantic import SecretStr
 
+from cometchat_auth.security.client_ip import is_loopback
 from cometchat_auth.settings import Settings, SettingsError
 
 LOCAL_APP_ID = "local-app"
@@ -96,6 +97,12 @@ def run(settings: Settings, *, host: str, port: int) -> None:
     """Serve until interrupted; raises SettingsError when the settings cannot start a server."""
     from cometchat_auth.app import create_app
 
+    if settings.local and not is_loopback(host):
+        # Local mode shows every mail at /dev/mail and fills in its own secrets: this machine only.
+        raise SettingsError(
+            f"local mode listens on loopback only, not {host!r}: set APP_ENV=production "
+            "(with its settings) to serve other machines"
+        )
     servers: list[uvicorn.Server] = []
     if not settings.has_cometchat_credentials:
         settings = with_local_emulator(settings)

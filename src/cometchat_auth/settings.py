@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: A session may be kept alive this long at most, whatever the settings say.
 SESSION_MAX_AGE_LIMIT = 90 * 24 * 3600
+#: HS256 keys shorter than its 256-bit hash can be guessed offline from one access token.
+MIN_SECRET_BYTES = 32
 
 
 def _rate_limit(value: str) -> str:
@@ -174,6 +176,12 @@ def prepare(settings: Settings) -> Settings:
             raise SettingsError(f"production mode needs {', '.join(missing)}")
         if "*" in settings.cors_origins:
             raise SettingsError("CORS_ORIGINS='*' is allowed only in local mode")
+        # Mails carry reset links: they must point at our own site, over TLS.
+        if not (settings.public_url or "").startswith("https://"):
+            raise SettingsError("production mode needs an https:// PUBLIC_URL (links in mails)")
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise SettingsError(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes")
         return settings
     if not settings.has_cometchat_credentials:
         raise SettingsError(

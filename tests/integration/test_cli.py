@@ -162,3 +162,12 @@ def test_serve_refuses_production_without_its_settings(tmp_path: Path) -> None:
     result = cli(["serve"], env=clean_env(APP_ENV="production"), cwd=tmp_path)
     assert result.returncode == 2
     assert "COMETCHAT_APP_ID" in result.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1"])  # noqa: S104 (refused)
+def test_serve_refuses_local_mode_on_a_public_interface(tmp_path: Path, host: str) -> None:
+    # Local mode shows every mail (reset links) at /dev/mail: it must not reach other machines.
+    result = cli(["serve", "--host", host], env=clean_env(APP_ENV="local"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "loopback" in result.stderr
+    assert "APP_ENV=production" in result.stderr

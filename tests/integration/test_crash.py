@@ -21,6 +21,7 @@ from tests.support.auth_server import PASSWORD, new_email
 from tests.support.emulator_view import REST_KEY, set_faults
 from tests.support.servers import free_port
 from tests.support.unlimited import UNLIMITED
+from tests.support.waiting import eventually
 
 CLI = str(Path(sys.executable).with_name("cometchat-auth"))
 BATCH = 60
@@ -51,6 +52,7 @@ class ServerProcess:
             "COMETCHAT_DEADLINE": "1",
             "COMETCHAT_BREAKER_RESET": "0.5",
             "CORS_ORIGINS": "http://app.example",
+            "PUBLIC_URL": "https://auth.example",
             "ARGON2_MEMORY_COST": "64",
             "ARGON2_TIME_COST": "1",
             # A short lease: jobs the killed process held are taken again soon after restart.
@@ -152,10 +154,7 @@ def test_registrations_survive_kill_9(server: ServerProcess, emulator_url: str) 
     assert server.jobs_left() > 0  # the kill landed with CometChat work still to do
     set_faults(emulator_url, errorRate=0, latency=0)
     server.start()
-    deadline = time.monotonic() + 60
-    while not accounts <= set(cometchat_uids(emulator_url)):
-        assert time.monotonic() < deadline, accounts - set(cometchat_uids(emulator_url))
-        time.sleep(0.25)
+    eventually(lambda: accounts <= set(cometchat_uids(emulator_url)), within=60, every=0.25)
     uids = cometchat_uids(emulator_url)
     assert len(uids) == len(set(uids))
     assert set(uids) == accounts

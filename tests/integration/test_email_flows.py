@@ -6,7 +6,6 @@ Every link is read from the mail that arrived, as a person would.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -15,13 +14,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from cometchat_auth.accounts.email_tokens import EmailTokenRow
 from cometchat_auth.mail import MAIL_SEND
 from cometchat_auth.outbox.queries import list_jobs
+from cometchat_auth.sessions.tokens import hash_token
 from cometchat_auth.store import open_database
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.emulator_view import emulator_user, token_works
 from tests.support.servers import free_port
 from tests.support.smtp import Inbox, link_in, smtp_server
+from tests.support.waiting import eventually
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -60,14 +62,6 @@ def mailing(make_server: Server, smtp: tuple[Inbox, int]) -> Server:
 def http(mailing: Server) -> Iterator[httpx.Client]:
     with mailing() as url, httpx.Client(base_url=url, timeout=30) as client:
         yield client
-
-
-def eventually(condition: Callable[[], bool], timeout: float = 15) -> None:
-    """Wait, polling, until ``condition()`` holds (AssertionError if it never does)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never held"
-        time.sleep(0.1)
 
 
 def token_of(link: str) -> str:
@@ -149,6 +143,42 @@ def test_reset_flow(http: httpx.Client, inbox: Inbox, emulator_url: str) -> None
 
     used = http.post("/auth/password/reset", json={"token": token, "password": "yet another one!"})
     assert (used.status_code, error_code(used)) == (400, "EMAIL_TOKEN_USED")
+
+
+def test_a_completed_reset_lifts_the_lockout(mailing: Server, inbox: Inbox) -> None:
+    with (
+        mailing(lockout_threshold=2, lockout_base_delay=600) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        email = register(http)["user"]["email"]
+        for _ in range(2):
+            assert error_code(login(http, email, "not the password")) == "INVALID_CREDENTIALS"
+        assert error_code(login(http, email)) == "INVALID_CREDENTIALS"  # locked for 10 minutes
+        forgot(http, email)
+        token = mailed_token(inbox, "/reset")
+        answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+        assert answer.status_code == 204, answer.text
+        assert login(http, email, NEW_PASSWORD).status_code == 200
+
+
+def token_stored(database_url: str, token: str) -> bool:
+    async def look() -> bool:
+        async with open_database(database_url) as database, database.sessionmaker() as db:
+            return await db.get(EmailTokenRow, hash_token(token)) is not None
+
+    return asyncio.run(look())
+
+
+def test_the_periodic_sweep_deletes_used_tokens(
+    mailing: Server, inbox: Inbox, database_url: str
+) -> None:
+    with mailing(session_sweep_interval=0.2) as url, httpx.Client(base_url=url, timeout=30) as http:
+        email = register(http)["user"]["email"]
+        forgot(http, email)
+        token = mailed_token(inbox, "/reset")
+        answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+        assert answer.status_code == 204, answer.text
+        eventually(lambda: not token_stored(database_url, token))
 
 
 def test_an_expired_token_is_refused(mailing: Server, inbox: Inbox) -> None:

@@ -4,7 +4,6 @@ and ``/dev/mail`` shows them; no other setup serves that mailbox."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.support.auth_server import register
+from tests.support.waiting import eventually
 
 Server = Callable[..., AbstractContextManager[str]]
 
@@ -32,11 +32,7 @@ def mails(http: httpx.Client) -> list[dict[str, str]]:
 
 
 def first_mail(http: httpx.Client) -> dict[str, str]:
-    deadline = time.monotonic() + 15
-    while not (listed := mails(http)):
-        assert time.monotonic() < deadline, "no mail was written"
-        time.sleep(0.1)
-    return listed[0]
+    return eventually(lambda: mails(http))[0]
 
 
 def test_a_mail_is_written_to_the_folder_and_shown_at_dev_mail(
@@ -73,10 +69,24 @@ def test_the_mailbox_serves_nothing_else(http: httpx.Client, name: str) -> None:
     assert answer.json()["error"]["code"] == "NOT_FOUND"
 
 
-@pytest.mark.parametrize("overrides", [{"app_env": "production"}, {"smtp_host": "127.0.0.1"}])
+@pytest.mark.parametrize(
+    "overrides",
+    [{"app_env": "production", "public_url": "https://auth.example"}, {"smtp_host": "127.0.0.1"}],
+)
 def test_no_mailbox_outside_local_mode_without_smtp(
     make_server: Server, overrides: dict[str, str]
 ) -> None:
     with make_server(**overrides) as url:
         for path in ("/dev/mail", "/dev/mail/index.json"):
             assert httpx.get(f"{url}{path}").status_code == 404
+
+
+def test_the_mailbox_is_shown_to_this_machine_only(make_server: Server) -> None:
+    # A local server published through a proxy on this machine: the requests come from afar.
+    with make_server(trusted_proxies=["127.0.0.1"]) as url, httpx.Client(base_url=url) as client:
+        email = register(client)["user"]["email"]
+        assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+        remote = {"x-forwarded-for": "203.0.113.9"}
+        for path in ("/dev/mail", "/dev/mail/index.json"):
+            assert client.get(path, headers=remote).status_code == 404
+        assert eventually(lambda: mails(client))  # from this machine itself, the reset mail

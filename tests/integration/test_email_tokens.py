@@ -163,3 +163,20 @@ async def test_a_new_token_clears_the_accounts_spent_and_expired_ones(database: 
         mine = select(EmailTokenRow.token_hash).where(EmailTokenRow.user_id == user.id)
         kept = set(await db.scalars(mine))
     assert kept == {hash_token(live), hash_token(newest)}
+
+
+async def test_the_sweep_deletes_used_and_expired_tokens_only(database: Database) -> None:
+    used = await issue(database, await new_user(database))
+    await consume(database, used)
+    expired = await issue(database, await new_user(database), ttl=0.001)
+    live = await issue(database, await new_user(database))
+    await asyncio.sleep(0.01)  # past the expired one's lifetime
+    async with database.sessionmaker() as db:
+        await email_tokens.sweep(db)
+        await db.commit()
+        hashes = [hash_token(token) for token in (used, expired, live)]
+        kept = await db.scalars(
+            select(EmailTokenRow.token_hash).where(EmailTokenRow.token_hash.in_(hashes))
+        )
+        assert set(kept) == {hash_token(live)}
+    assert (await consume(database, live)).id  # the live one still works

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ssl
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 
 from cometchat_auth.emulator import EmulatorConfig, Faults, create_app, ensure_certificate
 from tests.support.servers import serve
+from tests.support.waiting import eventually
 
 
 class FakeClock:
@@ -170,10 +170,22 @@ def test_state_is_saved_soon_after_a_change(
     config = replace(emulator_config, state_file=path)
     with serve(create_app(config)) as url:
         httpx.post(f"{url}/v3/users", json={"uid": "q", "name": "Q"}, headers=rest_headers(config))
-        deadline = time.monotonic() + 10
-        while not path.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        eventually(path.exists, within=10)
         assert '"q"' in path.read_text()
+
+
+def test_the_state_file_is_owner_only(emulator_config: EmulatorConfig, tmp_path: Path) -> None:
+    """It holds auth tokens: 0600, even over files an older save left readable to all."""
+    path = tmp_path / "state.json"
+    for old in (path, path.with_suffix(".json.tmp")):
+        old.write_text("{}")
+        old.chmod(0o644)
+    config = replace(emulator_config, state_file=path)
+    with serve(create_app(config)) as url:
+        body = {"uid": "r", "name": "R", "withAuthToken": True}
+        httpx.post(f"{url}/v3/users", json=body, headers=rest_headers(config))
+        eventually(lambda: '"r"' in path.read_text(), within=10)
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_tls_with_the_generated_certificate(

@@ -49,12 +49,20 @@ def test_a_password_in_the_query_string_is_refused(
     assert "hunter22" not in answer.text
 
 
-def test_malformed_json(client: httpx.Client) -> None:
-    for content in (b'{"email": "a@example.com", ', b"\xff\xfe", b"not json"):
-        answer = client.post(
-            "/auth/login", content=content, headers={"Content-Type": "application/json"}
-        )
-        assert error_code(answer, 400) == "MALFORMED_JSON"
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"email": "a@example.com", ',
+        b"\xff\xfe",
+        b"not json",
+        b'{"email": "\xff@example.com", "password": "x"}',  # not UTF-8
+        b"[" * 5_000,  # deeper than the parser's recursion limit
+    ],
+)
+@pytest.mark.parametrize("path", ["/auth/login", "/auth/register", "/auth/password/reset"])
+def test_malformed_json(client: httpx.Client, path: str, content: bytes) -> None:
+    answer = client.post(path, content=content, headers={"Content-Type": "application/json"})
+    assert error_code(answer, 400) == "MALFORMED_JSON"
 
 
 @pytest.mark.parametrize(

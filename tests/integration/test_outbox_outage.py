@@ -3,7 +3,6 @@ catches up once it is back, and ``POST /cometchat/token`` answers 503 with Retry
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -13,17 +12,9 @@ import httpx
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.emulator_view import emulator_user, set_faults
 from tests.support.servers import free_port
+from tests.support.waiting import eventually
 
 Server = Callable[..., AbstractContextManager[str]]
-
-
-def eventually(check: Callable[[], Any], *, within: float = 30) -> Any:
-    """Poll ``check`` until it returns something truthy; fail (not hang) after ``within`` s."""
-    deadline = time.monotonic() + within
-    while not (result := check()):
-        assert time.monotonic() < deadline, "gave up waiting"
-        time.sleep(0.1)
-    return result
 
 
 def unavailable(body: dict[str, Any]) -> None:
@@ -53,7 +44,8 @@ def test_register_while_cometchat_is_down_then_the_worker_creates_the_user(
         assert token.json()["error"]["code"] == "COMETCHAT_UNAVAILABLE"
         assert int(token.headers["Retry-After"]) >= 1
     # The healthy server (same database) runs the queued job; then the session gets its token.
-    user = eventually(lambda: emulator_user(emulator_url, body["user"]["id"]))
+    user = eventually(lambda: emulator_user(emulator_url, body["user"]["id"]), within=30)
+    assert user is not None
     assert user["name"] == "Ann Outage"
     minted = client.post("/cometchat/token", headers=bearer(body))
     assert minted.status_code == 200, minted.text
@@ -87,7 +79,7 @@ def test_login_during_an_outage_signs_in_and_the_token_comes_once_cometchat_is_b
             assert token.status_code in (200, 503), token.text
             return token.json()["authToken"] if token.status_code == 200 else None
 
-        auth_token = eventually(minted)
+        auth_token = eventually(minted, within=30)
         user = emulator_user(emulator_url, body["user"]["id"])
         assert user is not None
         assert auth_token in {t["authToken"] for t in user["authTokens"]}
@@ -147,4 +139,4 @@ def test_logout_rename_and_delete_during_an_outage_reach_cometchat_later(
             and emulator_user(emulator_url, leaving["user"]["id"]) is None
         )
 
-    eventually(caught_up)
+    eventually(caught_up, within=30)

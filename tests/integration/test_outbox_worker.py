@@ -5,28 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy import delete, select
 
 from cometchat_auth.outbox import Outbox, PermanentFailure, RetryLater, queries
-from cometchat_auth.outbox.models import FAILED, JobRow
+from cometchat_auth.outbox.models import FAILED
 from cometchat_auth.sessions.vault import TokenVault
-from cometchat_auth.store import Database, open_database
+from cometchat_auth.store import Database
+from tests.support.outbox import drained, jobs_left, without_jobs
+from tests.support.waiting import eventually_async
 
 VAULT = TokenVault([Fernet.generate_key().decode()])
 
 
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
-    """The migrated database with no jobs left over (PostgreSQL's lives for the whole session)."""
-    async with open_database(database_url) as database:
-        async with database.sessionmaker() as db:
-            await db.execute(delete(JobRow))
-            await db.commit()
+    async with without_jobs(database_url) as database:
         yield database
 
 
@@ -42,18 +39,16 @@ def outbox_on(database: Database, **overrides: Any) -> Outbox:
     return Outbox(database.sessionmaker, VAULT, **options)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], *, within: float = 20) -> None:
-    """Poll ``check`` until it holds; fail (not hang) after ``within`` seconds."""
-    async with asyncio.timeout(within):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.02)
+def noting(database: Database) -> tuple[Outbox, list[int]]:
+    """An outbox whose ``test.note`` jobs append their ``n`` to the list it returns."""
+    outbox = outbox_on(database)
+    ran: list[int] = []
 
+    async def handler(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
 
-async def jobs_left(database: Database) -> list[JobRow]:
-    async with database.sessionmaker() as db:
-        return list(await db.scalars(select(JobRow).order_by(JobRow.id)))
+    outbox.register("test.note", handler)
+    return outbox, ran
 
 
 async def test_a_committed_job_runs_and_is_gone(database: Database) -> None:
@@ -69,23 +64,13 @@ async def test_a_committed_job_runs_and_is_gone(database: Database) -> None:
             job = await outbox.enqueue(db, "test.note", {"n": 1}, ordering_key="a")
             await db.commit()
         assert job.status == "pending"
-        await eventually(lambda: _true(bool(seen)), within=10)
+        await eventually_async(lambda: bool(seen), within=10)
     assert seen == [{"n": 1}]
     assert await jobs_left(database) == []
 
 
-async def _true(value: bool) -> bool:
-    return value
-
-
 async def test_a_rolled_back_job_never_runs(database: Database) -> None:
-    outbox = outbox_on(database)
-    ran: list[int] = []
-
-    async def handler(payload: dict[str, Any]) -> None:
-        ran.append(payload["n"])
-
-    outbox.register("test.note", handler)
+    outbox, ran = noting(database)
     async with outbox.running():
         async with database.sessionmaker() as db:
             await outbox.enqueue(db, "test.note", {"n": 1})
@@ -93,7 +78,7 @@ async def test_a_rolled_back_job_never_runs(database: Database) -> None:
         async with database.sessionmaker() as db:
             await outbox.enqueue(db, "test.note", {"n": 2})
             await db.commit()
-        await eventually(lambda: _true(bool(ran)))
+        await eventually_async(lambda: bool(ran))
     assert ran == [2]
 
 
@@ -130,7 +115,7 @@ async def test_jobs_of_one_key_run_in_order_even_through_retries(database: Datab
                 await outbox.enqueue(db, "test.step", {"key": key, "n": n}, ordering_key=key)
         await db.commit()
     async with outbox.running():
-        await eventually(lambda: _true(sum(map(len, order.values())) == 24))
+        await eventually_async(lambda: sum(map(len, order.values())) == 24)
     assert {key: order[key] for key in keys} == {key: list(range(8)) for key in keys}
     assert await jobs_left(database) == []
 
@@ -155,7 +140,7 @@ async def test_give_up_after_max_attempts_then_retry_from_the_cli(database: Data
             rows = await jobs_left(database)
             return bool(rows) and rows[0].status == FAILED
 
-        await eventually(failed)
+        await eventually_async(failed)
         assert len(calls) == 3
         async with database.sessionmaker() as db:
             (job,) = await queries.list_jobs(db)
@@ -163,12 +148,8 @@ async def test_give_up_after_max_attempts_then_retry_from_the_cli(database: Data
         healthy = True
         async with database.sessionmaker() as db:
             assert await queries.retry(db, job.id) == 1
-        await eventually(lambda: _empty(database))
+        await drained(database, within=20)
     assert len(calls) == 4
-
-
-async def _empty(database: Database) -> bool:
-    return not await jobs_left(database)
 
 
 async def test_permanent_failure_fails_at_once_and_does_not_block_its_key(
@@ -190,7 +171,7 @@ async def test_permanent_failure_fails_at_once_and_does_not_block_its_key(
         await outbox.enqueue(db, "test.good", {"n": "after"}, ordering_key="k")
         await db.commit()
     async with outbox.running():
-        await eventually(lambda: _true(ran == ["after"]))
+        await eventually_async(lambda: ran == ["after"])
     (row,) = await jobs_left(database)
     assert (row.kind, row.status, row.attempts) == ("test.bad", FAILED, 1)
 
@@ -205,15 +186,9 @@ async def test_a_job_held_by_a_dead_worker_runs_after_its_lease(database: Databa
     async with database.sessionmaker() as db:
         assert await queries.claim(db, lease=0.5, limit=10) == []  # nobody else takes it meanwhile
 
-    outbox = outbox_on(database)
-    ran: list[int] = []
-
-    async def handler(payload: dict[str, Any]) -> None:
-        ran.append(payload["n"])
-
-    outbox.register("test.note", handler)
+    outbox, ran = noting(database)
     async with outbox.running():
-        await eventually(lambda: _true(ran == [1]))
+        await eventually_async(lambda: ran == [1])
     assert held.attempts == 1
     assert await jobs_left(database) == []
 
@@ -236,7 +211,7 @@ async def test_two_workers_share_the_jobs_each_runs_once_in_order(database: Data
             await first.enqueue(db, "test.step", {"key": key, "n": n}, ordering_key=key)
         await db.commit()
     async with first.running(), second.running():
-        await eventually(lambda: _empty(database))
+        await drained(database, within=20)
     assert runs == dict.fromkeys(range(40), 1)
     for key, seen in order.items():
         assert seen == sorted(seen), key
@@ -285,5 +260,5 @@ async def test_an_unknown_kind_or_unreadable_payload_fails_the_job(database: Dat
         async def both_failed() -> bool:
             return [row.status for row in await jobs_left(database)] == [FAILED, FAILED]
 
-        await eventually(both_failed)
+        await eventually_async(both_failed)
     assert seen == []

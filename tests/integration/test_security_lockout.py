@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cometchat_auth.accounts.lockout import Lockout, Verdict
+from cometchat_auth.accounts.lockout import Lockout, LockoutRow, Verdict
 from cometchat_auth.store import Database, open_database
 
 
@@ -95,3 +97,31 @@ async def test_after_a_lock_a_quiet_window_starts_over(database: Database, user_
     assert (await attempt(database, lockout, user_id, ok=False)).locked_for == timedelta(seconds=10)
     clock.advance(seconds=10, minutes=5)
     assert (await attempt(database, lockout, user_id, ok=False)).locked_for is None
+
+
+async def test_the_sweep_deletes_only_rows_whose_window_has_passed(database: Database) -> None:
+    clock = Clock()
+    lockout = Lockout(threshold=2, base_delay=timedelta(seconds=30), clock=clock)
+    stale, locked, fresh = (f"{uuid.uuid4().hex}@example.com" for _ in range(3))
+    await attempt(database, lockout, stale, ok=False)
+    for _ in range(2):
+        await attempt(database, lockout, locked, ok=False)  # locked for 30 s
+    clock.advance(seconds=lockout.window.total_seconds() + 1)
+    await attempt(database, lockout, fresh, ok=False)
+    async with database.sessionmaker() as db:
+        await lockout.sweep(db)
+        await db.commit()
+        # The lock ended 30 s in, but its quiet window has not passed yet.
+        assert {row.email_key for row in await rows(db, stale, locked, fresh)} == {locked, fresh}
+    clock.advance(seconds=30)
+    async with database.sessionmaker() as db:
+        await lockout.sweep(db)
+        await db.commit()
+        assert {row.email_key for row in await rows(db, stale, locked, fresh)} == {fresh}
+    # What the sweep kept still counts: one more failure locks the fresh address.
+    verdict = await attempt(database, lockout, fresh, ok=False)
+    assert verdict == Verdict(allowed=False, locked_for=timedelta(seconds=30))
+
+
+async def rows(db: AsyncSession, *keys: str) -> list[LockoutRow]:
+    return list(await db.scalars(select(LockoutRow).where(LockoutRow.email_key.in_(keys))))

@@ -22,13 +22,16 @@ def free_port() -> int:
 
 @contextmanager
 def serve(app: Any, *, port: int | None = None, **config: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn until the block ends; yields its base URL (``http://127.0.0.1:PORT``).
+    """Run ``app`` under uvicorn until the block ends; yields its base URL.
 
-    Extra keyword arguments go to ``uvicorn.Config`` (``ssl_certfile`` and ``ssl_keyfile`` give HTTPS).
+    The URL is ``http://127.0.0.1:PORT``. Extra keyword arguments go to ``uvicorn.Config``
+    (``ssl_certfile`` and ``ssl_keyfile`` give HTTPS).
     """
     port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **config)
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **config
+        )
     )
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()

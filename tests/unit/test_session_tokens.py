@@ -19,13 +19,23 @@ def test_access_token_round_trip_and_expiry() -> None:
     now = datetime.now(UTC)
     claims = tokens.read(tokens.issue("user1", "session1", now))
     assert (claims.user_id, claims.session_id) == ("user1", "session1")
-    expired = tokens.issue("user1", "session1", now - timedelta(seconds=901))
+    expired = tokens.issue("user1", "session1", now - timedelta(seconds=900 + 31))
     with pytest.raises(Unauthenticated):
         tokens.read(expired)
     with pytest.raises(Unauthenticated):
         AccessTokens("another-secret-key-long-enough-for-hs256", ttl=900).read(
             tokens.issue("user1", "session1", now)
         )
+
+
+def test_access_tokens_allow_a_little_clock_skew() -> None:
+    # Issued by a server whose clock runs ahead: valid here too, within 30 seconds either way.
+    tokens = AccessTokens(SECRET, ttl=900)
+    now = datetime.now(UTC)
+    ahead = tokens.issue("user1", "session1", now + timedelta(seconds=20))
+    assert tokens.read(ahead).user_id == "user1"
+    just_expired = tokens.issue("user1", "session1", now - timedelta(seconds=900 + 20))
+    assert tokens.read(just_expired).session_id == "session1"
 
 
 def test_refresh_tokens_are_random_and_only_their_hash_is_kept() -> None:

@@ -57,6 +57,35 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
         )
 
 
+PRODUCTION = {
+    "app_env": "production",
+    "secret_key": "s" * 32,
+    "token_encryption_keys": "k",
+    "cors_origins": "https://app.example",
+    "public_url": "https://auth.example",
+    **CREDENTIALS,
+}
+
+
+def test_production_starts_with_its_settings() -> None:
+    assert prepare(IsolatedSettings(**PRODUCTION)).public_url == "https://auth.example"
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"public_url": None}, "PUBLIC_URL"),
+        ({"public_url": "http://auth.example"}, "https:// PUBLIC_URL"),
+        ({"secret_key": "s" * 31}, "at least 32 bytes"),
+    ],
+)
+def test_production_refuses_plain_links_and_a_short_secret_key(
+    change: dict[str, str | None], refusal: str
+) -> None:
+    with pytest.raises(SettingsError, match=refusal):
+        prepare(IsolatedSettings(**{**PRODUCTION, **change}))
+
+
 def test_local_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
     first = prepare(IsolatedSettings(state_dir=tmp_path, **CREDENTIALS))
     second = prepare(IsolatedSettings(state_dir=tmp_path, **CREDENTIALS))

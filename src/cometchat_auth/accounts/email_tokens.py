@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import ForeignKey, String, delete, or_, update
+from sqlalchemy import ColumnElement, ForeignKey, String, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -47,17 +47,22 @@ def _binding(user: UserRow) -> str:
     return hashlib.sha256(f"{user.password_hash}\n{user.email_key}".encode()).hexdigest()
 
 
+def _spent(now: datetime) -> ColumnElement[bool]:
+    return or_(EmailTokenRow.used_at.is_not(None), EmailTokenRow.expires_at <= now)
+
+
+async def sweep(db: AsyncSession) -> int:
+    """Delete every used or expired token (they can only be refused); the caller commits."""
+    swept = await db.execute(delete(EmailTokenRow).where(_spent(utcnow())))
+    return int(getattr(swept, "rowcount", 0))
+
+
 async def issue(db: AsyncSession, user: UserRow, purpose: Purpose, *, ttl: float) -> str:
     """A new token for ``user``, valid ``ttl`` seconds; the caller commits and mails it."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     # The account's spent and expired tokens go now, so the table stays as small as its use.
-    await db.execute(
-        delete(EmailTokenRow).where(
-            EmailTokenRow.user_id == user.id,
-            or_(EmailTokenRow.used_at.is_not(None), EmailTokenRow.expires_at <= now),
-        )
-    )
+    await db.execute(delete(EmailTokenRow).where(EmailTokenRow.user_id == user.id, _spent(now)))
     db.add(
         EmailTokenRow(
             token_hash=hash_token(token),

@@ -7,7 +7,8 @@ email key, for unknown addresses too, so a failed login costs the same work whet
 account exists (timing tells nothing).
 
 While the account waits, every password, even the right one, gets the same answer as a wrong
-one, so a lock tells an attacker nothing. Only sign-in waits: password reset does not look here.
+one, so a lock tells an attacker nothing. Only sign-in waits: password reset does not look here,
+and a completed reset clears the lock (the owner proved control of the address).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete
+from sqlalchemy import ColumnElement, Integer, String, and_, delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,22 +75,60 @@ class Lockout:
             return Verdict(allowed=False)
         if password_ok:
             if row is not None:
-                await db.execute(delete(LockoutRow).where(LockoutRow.email_key == email_key))
+                await self.clear(db, email_key)
             return Verdict(allowed=True)
+        # Concurrent failures must neither collide on the first insert nor be lost: an upsert,
+        # then an increment in SQL (SQLite ignores FOR UPDATE).
         if row is None:
-            row = LockoutRow(email_key=email_key, failures=0, first_failure_at=now)
-            db.add(row)
-        row.failures += 1
-        if row.failures < self.threshold:
-            await db.flush()
+            await db.execute(
+                _insert(db)(LockoutRow)
+                .values(email_key=email_key, failures=0, first_failure_at=now)
+                .on_conflict_do_nothing()
+            )
+        counted = (
+            update(LockoutRow)
+            .where(LockoutRow.email_key == email_key)
+            .values(failures=LockoutRow.failures + 1)
+            .returning(LockoutRow.failures)
+            .execution_options(synchronize_session=False)
+        )
+        failures = int(await db.scalar(counted) or 0)
+        if failures < self.threshold:
             return Verdict(allowed=False)
-        wait = min(self.max_delay, self.base_delay * 2 ** min(row.failures - self.threshold, 32))
-        row.locked_until = now + wait
-        await db.flush()
+        wait = min(self.max_delay, self.base_delay * 2 ** min(failures - self.threshold, 32))
+        await db.execute(
+            update(LockoutRow)
+            .where(LockoutRow.email_key == email_key)
+            .values(locked_until=now + wait)
+            .execution_options(synchronize_session=False)
+        )
         return Verdict(allowed=False, locked_for=wait)
+
+    async def clear(self, db: AsyncSession, email_key: str) -> None:
+        """Forget the address's failures and lock; the caller commits."""
+        await db.execute(delete(LockoutRow).where(LockoutRow.email_key == email_key))
+
+    async def sweep(self, db: AsyncSession) -> int:
+        """Delete the rows an attempt would forget anyway; the caller commits. Returns how many."""
+        swept = await db.execute(delete(LockoutRow).where(self._forgotten_rows(self.clock())))
+        return int(getattr(swept, "rowcount", 0))
 
     def _forgotten(self, row: LockoutRow, now: datetime) -> bool:
         # Before a lock, failures older than the window; after one, a quiet window once it ended.
         if row.locked_until is None:
             return now - row.first_failure_at > self.window
         return now >= row.locked_until + self.window
+
+    def _forgotten_rows(self, now: datetime) -> ColumnElement[bool]:
+        # ``_forgotten`` as SQL, for the sweep.
+        return or_(
+            and_(
+                LockoutRow.locked_until.is_(None), LockoutRow.first_failure_at < now - self.window
+            ),
+            LockoutRow.locked_until <= now - self.window,
+        )
+
+
+def _insert(db: AsyncSession) -> Callable[..., postgresql.Insert | sqlite.Insert]:
+    """The dialect's INSERT, for its ON CONFLICT."""
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,38 +19,42 @@ from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.store import UserRow
 
 
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """What registration asks for; the password is checked against the policy, then hashed."""
+
+    email: str
+    password: str = field(repr=False)
+    name: str
+
+
 async def find_by_email(db: AsyncSession, email: str) -> UserRow | None:
-    try:
-        key = email_key(email)
-    except ValueError:
-        return None
+    key = _email_key_or_none(email)
+    return None if key is None else await _find_by_key(db, key)
+
+
+async def _find_by_key(db: AsyncSession, key: str) -> UserRow | None:
     row: UserRow | None = await db.scalar(select(UserRow).where(UserRow.email_key == key))
     return row
 
 
 async def create_account(
-    db: AsyncSession,
-    jobs: CometChatJobs,
-    passwords: Passwords,
-    *,
-    email: str,
-    password: str,
-    name: str,
+    db: AsyncSession, jobs: CometChatJobs, passwords: Passwords, new: NewAccount
 ) -> UserRow:
     """Insert the account and queue its CometChat user (same id); the caller commits.
 
     Account and job commit together or not at all: no account without its CometChat user to
     come, whatever state CometChat is in.
     """
-    email = normalize_email(email)
+    email = normalize_email(new.email)
     if await find_by_email(db, email) is not None:
         raise EmailTaken
     user = UserRow(
         id=uuid.uuid4().hex,
         email=email,
         email_key=email_key(email),
-        name=name,
-        password_hash=await passwords.hash(passwords.check(password)),
+        name=new.name,
+        password_hash=await passwords.hash(passwords.check(new.password)),
         email_verified=False,
     )
     db.add(user)
@@ -58,7 +63,7 @@ async def create_account(
     except IntegrityError:
         # Another request registered the same email between the lookup and the insert.
         raise EmailTaken from None
-    await jobs.create_user(db, user.id, name=name)
+    await jobs.create_user(db, user.id)
     record(db, Event.REGISTERED, user_id=user.id, email=user.email_key)
     return user
 
@@ -72,29 +77,25 @@ async def register_privately(
     db: AsyncSession,
     jobs: CometChatJobs,
     passwords: Passwords,
+    new: NewAccount,
     *,
-    email: str,
-    password: str,
-    name: str,
     on_registration_for_taken_email: TakenEmailHook | None = None,
 ) -> UserRow | None:
     """Private mode: the new account, or None for a taken email, with the same work either way.
 
     The caller answers both alike, so the answer does not tell which addresses have accounts.
     """
-    existing = await find_by_email(db, email)
+    existing = await find_by_email(db, new.email)
     if existing is None:
         try:
-            return await create_account(
-                db, jobs, passwords, email=email, password=password, name=name
-            )
+            return await create_account(db, jobs, passwords, new)
         except EmailTaken:  # registered meanwhile by a concurrent request
             await db.rollback()
-            existing = await find_by_email(db, email)
+            existing = await find_by_email(db, new.email)
             if existing is None:
                 raise
     # The same policy answer and the same hashing time as for a new address.
-    await passwords.hash(passwords.check(password))
+    await passwords.hash(passwords.check(new.password))
     if on_registration_for_taken_email is not None:
         await on_registration_for_taken_email(db, existing)
     return None
@@ -113,9 +114,9 @@ async def authenticate(
     Unknown email, wrong password and a locked account answer alike, after the same hashing
     work. A failure is committed here (its count and audit event), since the error rolls back.
     """
-    user = await find_by_email(db, email)
+    key = _email_key_or_none(email)
+    user = None if key is None else await _find_by_key(db, key)
     ok, new_hash = await passwords.verify(user.password_hash if user else None, password)
-    key = user.email_key if user else _email_key_or_none(email)
     if key is not None and lockout is not None:
         # Unknown addresses are counted too: the same work, so the same time, as for accounts.
         verdict = await lockout.attempt(db, key, password_ok=ok and user is not None)
@@ -149,20 +150,36 @@ async def update_profile(
     """Apply ``name`` and/or ``avatar`` (None removes the avatar); CometChat's copy follows."""
     if not changes:
         return
-    for field, value in changes.items():
-        setattr(user, field, value)
-    await jobs.update_user(db, user.id, name=user.name, avatar=user.avatar)
+    for name, value in changes.items():
+        setattr(user, name, value)
+    await jobs.update_user(db, user.id)
 
 
-async def check_password(passwords: Passwords, user: UserRow, password: str) -> None:
-    """InvalidCredentials unless ``password`` is the account's: sensitive changes ask again."""
+async def check_password(
+    db: AsyncSession, passwords: Passwords, user: UserRow, password: str, *, lockout: Lockout
+) -> None:
+    """InvalidCredentials unless ``password`` is the account's: sensitive changes ask again.
+
+    Counted by the sign-in lock-out, so a stolen access token cannot guess the password either.
+    A failure is committed here, since the error rolls back.
+    """
     ok, _ = await passwords.verify(user.password_hash, password)
-    if not ok:
+    if not (await lockout.attempt(db, user.email_key, password_ok=ok)).allowed:
+        record(db, Event.LOGIN_FAILED, user_id=user.id, email=user.email_key, reconfirm=True)
+        await db.commit()
         raise InvalidCredentials
 
 
-async def change_password(passwords: Passwords, user: UserRow, *, current: str, new: str) -> None:
-    await check_password(passwords, user, current)
+async def change_password(
+    db: AsyncSession,
+    passwords: Passwords,
+    user: UserRow,
+    *,
+    current: str,
+    new: str,
+    lockout: Lockout,
+) -> None:
+    await check_password(db, passwords, user, current, lockout=lockout)
     await set_password(passwords, user, new)
 
 

@@ -1,8 +1,10 @@
-"""Build the answers that hand out tokens, the same way for register, login and refresh."""
+"""Build the answers that hand out tokens, the same way for register, login and refresh; and
+finish the requests that change what CometChat holds, the same way for each."""
 
 from __future__ import annotations
 
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.api.schemas import AuthOut, CometChatOut, UserOut
 from cometchat_auth.api.transports import Transport
@@ -45,4 +47,17 @@ def signed_in_response(
     transport.issue(response, issued.access_token, issued.refresh_token)
     # Tokens must not sit in shared or browser caches.
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def commit_and_settle(db: AsyncSession, services: Services, user_id: str) -> None:
+    """Commit, then run the user's CometChat jobs so that, while CometChat is well, it is in step
+    by the time the answer goes; while it is not, the outbox's worker catches up."""
+    await db.commit()
+    await services.cometchat_jobs.settle(user_id)
+
+
+def signed_out_response(transport: Transport) -> Response:
+    response = Response(status_code=204)
+    transport.clear(response)
     return response

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import NoReturn, TypedDict
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.accounts import service as accounts
 from cometchat_auth.api import email as mails
-from cometchat_auth.api.answers import signed_in_response
-from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep, TransportDep
+from cometchat_auth.api.answers import (
+    commit_and_settle,
+    signed_in_response,
+    signed_out_response,
+)
+from cometchat_auth.api.deps import (
+    DbDep,
+    ServicesDep,
+    SignedIn,
+    SignedInDep,
+    TransportDep,
+    client_ip,
+)
 from cometchat_auth.api.schemas import (
     AuthOut,
     LoginIn,
@@ -22,14 +35,21 @@ from cometchat_auth.api.schemas import (
     RegistrationPendingOut,
     UserOut,
 )
+from cometchat_auth.api.transports import Transport
 from cometchat_auth.audit import Event, record
-from cometchat_auth.errors import EmailNotVerified, RefreshTokenInvalid, UsePost, responses
+from cometchat_auth.errors import (
+    COMETCHAT,
+    LIMITED,
+    InvalidCredentials,
+    RefreshTokenInvalid,
+    Unauthenticated,
+    UsePost,
+    responses,
+)
 from cometchat_auth.security.ratelimit import email_account
+from cometchat_auth.services import Services
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-COMETCHAT = ("COMETCHAT_ERROR", "COMETCHAT_UNAVAILABLE")
-LIMITED = ("RATE_LIMITED", "RATE_LIMIT_UNAVAILABLE")
 
 
 class _Client(TypedDict):
@@ -40,7 +60,7 @@ class _Client(TypedDict):
 def _client(request: Request) -> _Client:
     return {
         "user_agent": request.headers.get("user-agent"),
-        "ip": request.client.host if request.client else None,
+        "ip": client_ip(request),
     }
 
 
@@ -64,14 +84,13 @@ async def register(
     await services.limits.hit(
         "register", ip=_client(request)["ip"], account=email_account(body.email)
     )
+    new = accounts.NewAccount(body.email, body.password, body.name)
     if services.settings.registration_mode == "private":
         user = await accounts.register_privately(
             db,
             services.cometchat_jobs,
             services.passwords,
-            email=body.email,
-            password=body.password,
-            name=body.name,
+            new,
             on_registration_for_taken_email=lambda db, owner: mails.queue_taken_mail(
                 db, services, owner
             ),
@@ -81,17 +100,10 @@ async def register(
         await db.commit()
         # The same answer for a new and a taken address; no session until the email is verified.
         return JSONResponse(RegistrationPendingOut().model_dump(by_alias=True), status_code=202)
-    user = await accounts.create_account(
-        db,
-        services.cometchat_jobs,
-        services.passwords,
-        email=body.email,
-        password=body.password,
-        name=body.name,
-    )
+    user = await accounts.create_account(db, services.cometchat_jobs, services.passwords, new)
     if not services.sessions.may_chat(user):
         await mails.queue_token_mail(db, services, user, "verify")  # chat waits for its link
-    issued = await services.sessions.start(db, user, mint=False, **_client(request))
+    issued = await services.sessions.start(db, user, **_client(request))
     await db.commit()
     # Committed: the account stands even if CometChat is out (the outbox catches it up).
     issued = await services.sessions.first_token(db, issued)
@@ -102,7 +114,7 @@ async def register(
 @router.post(
     "/login",
     response_model=AuthOut,
-    responses=responses("INVALID_CREDENTIALS", "EMAIL_NOT_VERIFIED", *LIMITED, *COMETCHAT),
+    responses=responses("INVALID_CREDENTIALS", *LIMITED, *COMETCHAT),
     summary="Sign in: a new session and a new CometChat token",
 )
 async def login(
@@ -117,9 +129,13 @@ async def login(
         db, services.passwords, email=body.email, password=body.password, lockout=services.lockout
     )
     if services.settings.registration_mode == "private" and not user.email_verified:
+        # Answered as a wrong password: anyone may register an address with a password of their
+        # choice, so telling "unverified" apart would say whether the address was free.
         await db.commit()  # the right password still counts as a success (lock-out, audit)
-        raise EmailNotVerified
+        raise InvalidCredentials
     issued = await services.sessions.start(db, user, **_client(request))
+    await db.commit()
+    issued = await services.sessions.first_token(db, issued)
     await db.commit()
     return signed_in_response(services, transport, issued)
 
@@ -150,8 +166,10 @@ async def refresh(
     token = transport.refresh_token(request, body.refresh_token if body else None)
     if not token:
         raise RefreshTokenInvalid
-    await services.limits.hit("refresh", ip=_client(request)["ip"], account=token)
-    issued = await services.sessions.refresh(db, token)
+    await services.limits.hit("refresh", ip=_client(request)["ip"])
+    issued = await services.sessions.refresh(
+        db, token, limit=lambda session_id: services.limits.hit("refresh", account=session_id)
+    )
     await db.commit()
     return signed_in_response(services, transport, issued)
 
@@ -160,18 +178,39 @@ async def refresh(
     "/logout",
     status_code=204,
     responses=responses("UNAUTHENTICATED"),
-    summary="End this session and delete its CometChat token",
+    summary="End this session and delete its CometChat token (the refresh token will do too)",
 )
 async def logout(
-    me: SignedInDep, services: ServicesDep, transport: TransportDep, db: DbDep
+    request: Request,
+    services: ServicesDep,
+    transport: TransportDep,
+    db: DbDep,
+    body: RefreshIn | None = None,
 ) -> Response:
+    me = await _signing_out(request, services, transport, db, body)
     await services.sessions.end(db, me.session, "logout")
     record(db, Event.LOGOUT, user_id=me.user.id, email=me.user.email_key, session=me.session.id)
-    await db.commit()
-    await services.cometchat_jobs.settle(me.user.id)
-    response = Response(status_code=204)
-    transport.clear(response)
-    return response
+    await commit_and_settle(db, services, me.user.id)
+    return signed_out_response(transport)
+
+
+async def _signing_out(
+    request: Request,
+    services: Services,
+    transport: Transport,
+    db: AsyncSession,
+    body: RefreshIn | None,
+) -> SignedIn:
+    """The access token's session or, once that token expired, the refresh token's: a client
+    must be able to end its session (and its CometChat token) without refreshing first."""
+    access = transport.access_token(request)
+    with contextlib.suppress(Unauthenticated):
+        if access:
+            return SignedIn(*await services.sessions.authenticate(db, access))
+    refresh = transport.refresh_token(request, body.refresh_token if body else None)
+    if not refresh:
+        raise Unauthenticated
+    return SignedIn(*await services.sessions.holder(db, refresh))
 
 
 @router.post(
@@ -185,11 +224,8 @@ async def logout_all(
 ) -> Response:
     await services.sessions.end_all(db, me.user.id, "logout_all", flush=True)
     record(db, Event.LOGOUT_ALL, user_id=me.user.id, email=me.user.email_key)
-    await db.commit()
-    await services.cometchat_jobs.settle(me.user.id)
-    response = Response(status_code=204)
-    transport.clear(response)
-    return response
+    await commit_and_settle(db, services, me.user.id)
+    return signed_out_response(transport)
 
 
 @router.get("/me", response_model=UserOut, responses=responses("UNAUTHENTICATED"))
@@ -206,47 +242,52 @@ async def me(me: SignedInDep) -> UserOut:
 async def update_me(body: ProfileIn, me: SignedInDep, services: ServicesDep, db: DbDep) -> UserOut:
     changes = body.model_dump(include=body.model_fields_set)
     await accounts.update_profile(db, services.cometchat_jobs, me.user, changes)
-    await db.commit()
-    await services.cometchat_jobs.settle(me.user.id)
+    await commit_and_settle(db, services, me.user.id)
     return UserOut.model_validate(me.user)
 
 
 @router.post(
     "/password",
     status_code=204,
-    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS", "WEAK_PASSWORD"),
+    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS", "WEAK_PASSWORD", *LIMITED),
     summary="Change the password; every other session ends and its CometChat token is deleted",
 )
 async def change_password(
-    body: PasswordChangeIn, me: SignedInDep, services: ServicesDep, db: DbDep
+    body: PasswordChangeIn, request: Request, me: SignedInDep, services: ServicesDep, db: DbDep
 ) -> Response:
+    await services.limits.hit("login", ip=client_ip(request), account=me.user.email_key)
     await accounts.change_password(
-        services.passwords, me.user, current=body.current_password, new=body.new_password
+        db,
+        services.passwords,
+        me.user,
+        current=body.current_password,
+        new=body.new_password,
+        lockout=services.lockout,
     )
     await services.sessions.end_all(db, me.user.id, "password_changed", keep=me.session)
     record(db, Event.PASSWORD_CHANGED, user_id=me.user.id, email=me.user.email_key)
-    await db.commit()
-    await services.cometchat_jobs.settle(me.user.id)
+    await commit_and_settle(db, services, me.user.id)
     return Response(status_code=204)
 
 
 @router.delete(
     "/me",
     status_code=204,
-    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS"),
+    responses=responses("UNAUTHENTICATED", "INVALID_CREDENTIALS", *LIMITED),
     summary="Delete the account and (queued) its CometChat user; the password confirms",
 )
 async def delete_me(
     body: PasswordConfirmIn,
+    request: Request,
     me: SignedInDep,
     services: ServicesDep,
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
-    await accounts.check_password(services.passwords, me.user, body.password)
+    await services.limits.hit("login", ip=client_ip(request), account=me.user.email_key)
+    await accounts.check_password(
+        db, services.passwords, me.user, body.password, lockout=services.lockout
+    )
     await accounts.delete_account(db, services.cometchat_jobs, me.user)
-    await db.commit()
-    await services.cometchat_jobs.settle(me.user.id)
-    response = Response(status_code=204)
-    transport.clear(response)
-    return response
+    await commit_and_settle(db, services, me.user.id)
+    return signed_out_response(transport)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from cometchat_auth.api.answers import cometchat_out
-from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep
+from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep, client_ip
 from cometchat_auth.api.schemas import TokenIn, TokenOut
-from cometchat_auth.errors import responses
+from cometchat_auth.errors import COMETCHAT, LIMITED, responses
 
 router = APIRouter(prefix="/cometchat", tags=["cometchat"])
 
@@ -15,14 +15,7 @@ router = APIRouter(prefix="/cometchat", tags=["cometchat"])
 @router.post(
     "/token",
     response_model=TokenOut,
-    responses=responses(
-        "UNAUTHENTICATED",
-        "EMAIL_NOT_VERIFIED",
-        "RATE_LIMITED",
-        "RATE_LIMIT_UNAVAILABLE",
-        "COMETCHAT_ERROR",
-        "COMETCHAT_UNAVAILABLE",
-    ),
+    responses=responses("UNAUTHENTICATED", "EMAIL_NOT_VERIFIED", *LIMITED, *COMETCHAT),
     summary="This session's CometChat token; rotate replaces it and deletes the old one",
 )
 async def cometchat_token(
@@ -32,8 +25,7 @@ async def cometchat_token(
     db: DbDep,
     body: TokenIn | None = None,
 ) -> TokenOut:
-    ip = request.client.host if request.client else None
-    await services.limits.hit("mint", ip=ip, account=me.user.id)
+    await services.limits.hit("mint", ip=client_ip(request), account=me.user.id)
     # The same token on every call keeps a user well inside CometChat's 100-token window.
     token = await services.sessions.cometchat_token(
         db, me.user, me.session, rotate=body.rotate if body else False

@@ -15,6 +15,11 @@ from cometchat_auth.services import Services
 from cometchat_auth.store import SessionRow, UserRow
 
 
+def client_ip(request: Request) -> str | None:
+    """The client's address, as the trusted-proxy middleware resolved it."""
+    return request.client.host if request.client else None
+
+
 def get_services(request: Request) -> Services:
     return cast(Services, request.app.state.services)
 

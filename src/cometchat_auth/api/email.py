@@ -20,11 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cometchat_auth.accounts import email_tokens
 from cometchat_auth.accounts import service as accounts
 from cometchat_auth.accounts.email_tokens import Purpose
-from cometchat_auth.api.deps import DbDep, ServicesDep
+from cometchat_auth.api.answers import commit_and_settle
+from cometchat_auth.api.deps import DbDep, ServicesDep, client_ip
 from cometchat_auth.api.schemas import Body, Camel, Email, NewPassword, UserOut
 from cometchat_auth.audit import Event, record
-from cometchat_auth.errors import responses
+from cometchat_auth.errors import LIMITED, responses
 from cometchat_auth.mail import MAIL_SEND, Mail, MailFolder
+from cometchat_auth.security.client_ip import is_loopback
 from cometchat_auth.security.ratelimit import email_account
 from cometchat_auth.services import Services
 from cometchat_auth.settings import Settings
@@ -41,7 +43,6 @@ TOKEN_ERRORS = (
     "EMAIL_TOKEN_EXPIRED",
     "EMAIL_TOKEN_OUTDATED",
 )
-LIMITED = ("RATE_LIMITED", "RATE_LIMIT_UNAVAILABLE")
 #: The page a mail of each purpose links to.
 PAGES: dict[Purpose, str] = {"verify": "/verify", "reset": "/reset"}
 
@@ -68,13 +69,8 @@ class AcceptedOut(Camel):
 
 async def _limit(request: Request, services: Services, email: str | None = None) -> None:
     """Password reset's limits (per IP, and per address when there is one) for every mail route."""
-    ip = request.client.host if request.client else None
-    await services.limits.hit("reset", ip=ip, account=email_account(email) if email else None)
-
-
-def _accepted(message: str) -> JSONResponse:
-    # Built from constants only: byte for byte the same, whoever asks about whichever address.
-    return JSONResponse(AcceptedOut(message=message).model_dump(by_alias=True), status_code=202)
+    account = email_account(email) if email else None
+    await services.limits.hit("reset", ip=client_ip(request), account=account)
 
 
 def _valid_for(seconds: float) -> str:
@@ -115,6 +111,21 @@ async def queue_taken_mail(db: AsyncSession, services: Services, user: UserRow) 
     await services.outbox.enqueue(db, MAIL_SEND, mail.as_payload())
 
 
+async def _accept_mail_request(
+    body: EmailIn,
+    request: Request,
+    services: Services,
+    background: BackgroundTasks,
+    purpose: Purpose,
+    message: str,
+) -> Response:
+    """Limit, then the same 202 at once; the account is looked up after the answer."""
+    await _limit(request, services, body.email)
+    background.add_task(_mail_after_answer, services, body.email, purpose)
+    # Built from constants only: byte for byte the same, whoever asks about whichever address.
+    return JSONResponse(AcceptedOut(message=message).model_dump(by_alias=True), status_code=202)
+
+
 async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -> None:
     """Find the account and queue its mail; runs after the 202 went out."""
     try:
@@ -139,9 +150,8 @@ async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -
 async def request_verification(
     body: EmailIn, request: Request, services: ServicesDep, background: BackgroundTasks
 ) -> Response:
-    await _limit(request, services, body.email)
-    background.add_task(_mail_after_answer, services, body.email, "verify")
-    return _accepted("If this address has an account still to confirm, a link is on its way.")
+    message = "If this address has an account still to confirm, a link is on its way."
+    return await _accept_mail_request(body, request, services, background, "verify", message)
 
 
 @router.post(
@@ -168,11 +178,8 @@ async def verify(body: TokenIn, request: Request, services: ServicesDep, db: DbD
 async def forgot_password(
     body: EmailIn, request: Request, services: ServicesDep, background: BackgroundTasks
 ) -> Response:
-    await _limit(request, services, body.email)
-    background.add_task(_mail_after_answer, services, body.email, "reset")
-    return _accepted(
-        "If this address has an account, a link to choose a new password is on its way."
-    )
+    message = "If this address has an account, a link to choose a new password is on its way."
+    return await _accept_mail_request(body, request, services, background, "reset", message)
 
 
 @router.post(
@@ -187,13 +194,12 @@ async def reset_password(
     await _limit(request, services)
     user = await email_tokens.consume(db, body.token, "reset")
     await accounts.set_password(services.passwords, user, body.password)
-    # The mail reached its owner: that proves the address too.
+    # The mail reached its owner: that proves the address too, and ends any lock-out.
     user.email_verified = True
+    await services.lockout.clear(db, user.email_key)
     await services.sessions.end_all(db, user.id, "password_reset", flush=True)
     record(db, Event.PASSWORD_CHANGED, user_id=user.id, email=user.email_key, via="reset")
-    await db.commit()
-    # As logout-all does: CometChat in step before the answer while it is well.
-    await services.cometchat_jobs.settle(user.id)
+    await commit_and_settle(db, services, user.id)  # as logout-all does
     return Response(status_code=204)
 
 
@@ -218,29 +224,33 @@ async def forgot_page() -> FileResponse:
     return FileResponse(WEB_DIR / "forgot.html")
 
 
-def _local_mailbox(services: Services) -> MailFolder:
-    """The folder mails go to in local mode without SMTP; 404 in every other setup."""
+def _local_mailbox(services: Services, request: Request) -> MailFolder:
+    """The folder mails go to in local mode without SMTP, shown to this machine only; else 404.
+
+    Every reset link is in it: a server bound to a public interface by mistake must not show it.
+    """
     sender = services.mailer.sender
-    if not services.settings.local or not isinstance(sender, MailFolder):
+    peer = request.client.host if request.client else None
+    if not services.settings.local or not isinstance(sender, MailFolder) or not is_loopback(peer):
         raise HTTPException(404, "Not Found")
     return sender
 
 
 @router.get("/dev/mail", include_in_schema=False)
-def mailbox_page(services: ServicesDep) -> FileResponse:
-    _local_mailbox(services)
+def mailbox_page(services: ServicesDep, request: Request) -> FileResponse:
+    _local_mailbox(services, request)
     return FileResponse(WEB_DIR / "mail.html", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/dev/mail/index.json", include_in_schema=False)
-def mailbox_index(services: ServicesDep) -> dict[str, Any]:
-    mails = _local_mailbox(services).summaries()
+def mailbox_index(services: ServicesDep, request: Request) -> dict[str, Any]:
+    mails = _local_mailbox(services, request).summaries()
     return {"mails": [asdict(summary) for summary in mails]}
 
 
 @router.get("/dev/mail/{name}", include_in_schema=False)
-def mailbox_mail(name: str, services: ServicesDep) -> HTMLResponse:
-    html = _local_mailbox(services).html(name)
+def mailbox_mail(name: str, services: ServicesDep, request: Request) -> HTMLResponse:
+    html = _local_mailbox(services, request).html(name)
     if html is None:
         raise HTTPException(404, "Not Found")
     # The mail's own HTML, shown as a mail app would: no script, no remote content.

@@ -12,8 +12,8 @@ class AppKeys:
     """One CometChat app: its id, its fullAccess REST API key and its authOnly auth key."""
 
     app_id: str
-    rest_api_key: str
-    auth_key: str
+    rest_api_key: str = field(repr=False)
+    auth_key: str = field(repr=False)
 
 
 @dataclass

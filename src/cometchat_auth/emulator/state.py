@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import threading
 from collections.abc import Callable
@@ -18,7 +19,7 @@ TOKEN_WINDOW = 100
 
 @dataclass
 class TokenRecord:
-    auth_token: str
+    auth_token: str = field(repr=False)
     created_at: int
     platform: str | None = None
     device_id: str | None = None
@@ -218,7 +219,11 @@ class Store:
         with self.lock:
             data = {"apps": {app_id: state.dump() for app_id, state in self.apps.items()}}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a crash mid-save never leaves half a file behind.
+        # Write then rename, so a crash mid-save never leaves half a file behind. Owner-only
+        # (0600), the temp file too: the state holds auth tokens.
         partial = self.path.with_suffix(self.path.suffix + ".tmp")
-        partial.write_text(json.dumps(data))
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # a temp file left over from an older save keeps its mode otherwise
+        with open(fd, "w") as file:
+            file.write(json.dumps(data))
         partial.replace(self.path)

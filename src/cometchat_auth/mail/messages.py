@@ -34,7 +34,7 @@ class Mail:
 
     template: str
     to: str
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict, repr=False)  # links carry tokens
 
     def as_payload(self) -> dict[str, Any]:
         return {"template": self.template, "to": self.to, "values": self.values}

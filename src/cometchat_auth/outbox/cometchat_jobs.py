@@ -2,7 +2,9 @@
 
 Every handler is idempotent, because a job may run twice (a lost answer, a worker that died):
 creating a user that exists updates it, updating one that is missing creates it, and deleting
-what is already gone is done.
+what is already gone is done. The user jobs carry only the uid and send the account's profile as
+it is when they run, so a retried old job (an operator's ``outbox retry``) never writes an old
+name back over a newer one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cometchat_auth.outbox.errors import PermanentFailure, RetryLater
 from cometchat_auth.outbox.models import Job
 from cometchat_auth.outbox.worker import Handler, Outbox, Sealer
 from cometchat_auth.settings import Settings
+from cometchat_auth.store import UserRow
 
 CREATE_USER = "cometchat.create_user"
 UPDATE_USER = "cometchat.update_user"
@@ -52,18 +55,11 @@ class CometChatJobs:
 
     # Queueing, in the caller's transaction
 
-    async def create_user(
-        self, db: AsyncSession, uid: str, *, name: str, avatar: str | None = None
-    ) -> Job:
-        profile = {"uid": uid, "name": name, "avatar": avatar}
-        return await self.outbox.enqueue(db, CREATE_USER, profile, ordering_key=uid)
+    async def create_user(self, db: AsyncSession, uid: str) -> Job:
+        return await self.outbox.enqueue(db, CREATE_USER, {"uid": uid}, ordering_key=uid)
 
-    async def update_user(
-        self, db: AsyncSession, uid: str, *, name: str, avatar: str | None
-    ) -> Job:
-        """The whole profile after the change, so the job can also create a missing user."""
-        profile = {"uid": uid, "name": name, "avatar": avatar}
-        return await self.outbox.enqueue(db, UPDATE_USER, profile, ordering_key=uid)
+    async def update_user(self, db: AsyncSession, uid: str) -> Job:
+        return await self.outbox.enqueue(db, UPDATE_USER, {"uid": uid}, ordering_key=uid)
 
     async def delete_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, DELETE_USER, {"uid": uid}, ordering_key=uid)
@@ -111,7 +107,12 @@ class CometChatJobs:
             )
         )
 
-    async def _upsert(self, profile: dict[str, Any], steps: tuple[Handler, ...]) -> None:
+    async def _upsert(self, payload: dict[str, Any], steps: tuple[Handler, ...]) -> None:
+        async with self.outbox.sessionmaker() as db:
+            user = await db.get(UserRow, payload["uid"])
+        if user is None:
+            return  # the account is gone; its delete job, queued after this one, follows
+        profile = {"uid": user.id, "name": user.name, "avatar": user.avatar}
         for step in steps:
             try:
                 await step(profile)
@@ -121,11 +122,11 @@ class CometChatJobs:
         # Exists for create yet missing for update: a deactivated user, which needs a person.
         raise PermanentFailure("the CometChat user can be neither created nor updated")
 
-    async def _create_user(self, profile: dict[str, Any]) -> None:
-        await self._upsert(profile, (self._create, self._update))
+    async def _create_user(self, payload: dict[str, Any]) -> None:
+        await self._upsert(payload, (self._create, self._update))
 
-    async def _update_user(self, profile: dict[str, Any]) -> None:
-        await self._upsert(profile, (self._update, self._create))
+    async def _update_user(self, payload: dict[str, Any]) -> None:
+        await self._upsert(payload, (self._update, self._create))
 
     async def _delete_user(self, payload: dict[str, Any]) -> None:
         with contextlib.suppress(UserNotFound):  # already gone

@@ -62,7 +62,7 @@ class Outbox:
         backoff_cap: float = 300.0,
         poll_interval: float = 1.0,
     ) -> None:
-        self._sessionmaker = sessionmaker
+        self.sessionmaker = sessionmaker
         self._vault = vault
         self._handlers: dict[str, Handler] = {}
         self._concurrency = concurrency
@@ -143,7 +143,7 @@ class Outbox:
 
     async def _claim(self, *, limit: int, ordering_key: str | None = None) -> list[Claimed]:
         try:
-            async with self._sessionmaker() as db:
+            async with self.sessionmaker() as db:
                 return await queries.claim(
                     db, lease=self._lease, limit=limit, ordering_key=ordering_key
                 )
@@ -160,13 +160,9 @@ class Outbox:
         loop = asyncio.get_running_loop()
         end = loop.time() + within
         while (remaining := end - loop.time()) > 0:
-            claimed = await self._claim(limit=1, ordering_key=ordering_key)
-            if claimed:
-                if not await self._execute(claimed[0], budget=remaining):
-                    return False
-                continue
+            # A look first: most requests have no job left, and that costs one query.
             try:
-                async with self._sessionmaker() as db:
+                async with self.sessionmaker() as db:
                     head = await queries.first_pending(db, ordering_key)
             except Exception as exc:
                 # The jobs are safe in the table; the worker carries on where this stops.
@@ -176,6 +172,11 @@ class Outbox:
                 return True
             if head.locked_until is None and head.run_after > utcnow():
                 return False  # waiting out a back-off
+            claimed = await self._claim(limit=1, ordering_key=ordering_key)
+            if claimed:
+                if not await self._execute(claimed[0], budget=remaining):
+                    return False
+                continue
             # Another worker holds it (the wake-up after commit is quick): see it through.
             await asyncio.sleep(min(0.05, remaining))
         return False
@@ -229,7 +230,7 @@ class Outbox:
     async def _settle(self, change: Callable[[AsyncSession], Awaitable[None]]) -> None:
         # Should the database be away, the lease runs out and the job runs again (idempotently).
         try:
-            async with self._sessionmaker() as db:
+            async with self.sessionmaker() as db:
                 await change(db)
         except Exception as exc:
             log.warning("outbox could not record a job's outcome: %s", describe(exc))

@@ -31,6 +31,12 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine only: ``localhost`` or a loopback address."""
+    address = _address(host) if host and host != "localhost" else None
+    return host == "localhost" or (address is not None and address.is_loopback)
+
+
 def _forwarded_hops(value: str) -> list[str]:
     """The ``for=`` addresses of an RFC 7239 ``Forwarded`` header, without quotes or ports."""
     hops = []

@@ -10,8 +10,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -46,10 +46,10 @@ class Issued:
 
     user: UserRow
     session: SessionRow
-    access_token: str
-    refresh_token: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
     #: None while CometChat cannot be reached; then ``retry_after`` says when to ask again.
-    cometchat_token: str | None
+    cometchat_token: str | None = field(repr=False)
     retry_after: int | None = None
 
 
@@ -82,14 +82,11 @@ class SessionManager:
         *,
         user_agent: str | None,
         ip: str | None,
-        mint: bool = True,
     ) -> Issued:
-        """A session, and its CometChat token unless ``mint`` is off; the caller commits.
+        """A session without a CometChat token yet; the caller commits, then ``first_token``.
 
-        CometChat being out does not keep anyone out of the app: the session starts without a
-        token, and ``POST /cometchat/token`` mints one once CometChat answers again.
+        Minting only after the commit means a failed commit cannot orphan a token.
         """
-        token, wait = await self._or_later(self._mint(user)) if mint else (None, None)
         now = utcnow()
         refresh, refresh_hash = new_refresh_token()
         session = SessionRow(
@@ -101,21 +98,18 @@ class SessionManager:
             expires_at=now + self._max_age,
             user_agent=(user_agent or "")[:512] or None,
             ip=ip,
-            cometchat_token=self._vault.seal(token) if token else None,
         )
         db.add(session)
         await db.flush()
-        if token:
-            record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
         access = self.access.issue(user.id, session.id, now)
-        return Issued(user, session, access, refresh, token, wait)
+        return Issued(user, session, access, refresh, None)
 
     async def first_token(self, db: AsyncSession, issued: Issued) -> Issued:
-        """After a registration commits: the user's CometChat jobs, then the first token.
+        """After a sign-in commits: the user's CometChat jobs, then the first token.
 
         Both fit in one CometChat deadline; past it, or with CometChat out, the answer goes
-        without a token and the outbox's worker creates the CometChat user later. The caller
-        commits.
+        without a token (``POST /cometchat/token`` mints one once CometChat answers again) and
+        the outbox's worker creates the CometChat user later. The caller commits.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._jobs.breaker.deadline
@@ -134,22 +128,52 @@ class SessionManager:
         """The user and live session behind an access token: a signature alone is not enough."""
         claims = self.access.read(access_token)
         session = await db.get(SessionRow, claims.session_id)
-        if session is None or session.user_id != claims.user_id or not self._live(session):
+        if session is None or session.user_id != claims.user_id:
             raise Unauthenticated
-        user = await db.get(UserRow, session.user_id)
+        return await self._signed_in(db, session)
+
+    async def holder(self, db: AsyncSession, refresh_token: str) -> tuple[UserRow, SessionRow]:
+        """The user and live session behind a refresh token, left unrotated: to sign out with
+        an expired access token."""
+        hashed = hash_token(refresh_token)
+        session = await db.scalar(select(SessionRow).where(SessionRow.refresh_hash == hashed))
+        if session is None:
+            raise Unauthenticated
+        return await self._signed_in(db, session)
+
+    async def _signed_in(self, db: AsyncSession, session: SessionRow) -> tuple[UserRow, SessionRow]:
+        user = await db.get(UserRow, session.user_id) if self._live(session) else None
         if user is None:
             raise Unauthenticated
         return user, session
 
-    async def refresh(self, db: AsyncSession, refresh_token: str) -> Issued:
-        """Rotate the refresh token; a used one ends its session (after a short grace)."""
+    async def refresh(
+        self,
+        db: AsyncSession,
+        refresh_token: str,
+        *,
+        limit: Callable[[str], Awaitable[None]] | None = None,
+    ) -> Issued:
+        """Rotate the refresh token; a used one ends its session (after a short grace).
+
+        ``limit`` counts the attempt against the session's id: the token itself changes with
+        every rotation, the session does not.
+        """
         presented = hash_token(refresh_token)
         session = await db.scalar(select(SessionRow).where(SessionRow.refresh_hash == presented))
         if session is None:
             await self._reused(db, presented)
             raise RefreshTokenInvalid
-        if not self._live(session):
+        if limit is not None:
+            await limit(session.id)
+        user = await db.get(UserRow, session.user_id) if self._live(session) else None
+        if user is None:
             raise RefreshTokenInvalid
+        # A missing CometChat token is minted before the first write: SQLite's one write lock
+        # must not be held across an HTTP call.
+        stored = session.cometchat_token
+        current = self._vault.open(stored) if stored else None
+        minted, wait = (None, None) if current else await self._or_later(self._mint(user))
         now = utcnow()
         refresh, refresh_hash = new_refresh_token()
         rotated = await db.execute(
@@ -158,17 +182,22 @@ class SessionManager:
             .values(refresh_hash=refresh_hash, rotated_at=now, last_used_at=now)
         )
         if getattr(rotated, "rowcount", 0) != 1:
-            raise RefreshTokenReused  # a concurrent refresh with the same token won
+            if minted:  # a concurrent refresh with the same token won: ours must not linger
+                await self._jobs.delete_token(db, user.id, minted)
+                await db.commit()
+            raise RefreshTokenReused
         db.add(SpentRefreshToken(token_hash=presented, session_id=session.id, spent_at=now))
-        user = await db.get(UserRow, session.user_id)
-        if user is None:
-            raise RefreshTokenInvalid
-        token, wait = await self._or_later(self.cometchat_token(db, user, session))
+        token = await self._keep(db, user, session, stored, minted) if minted else current
         access = self.access.issue(user.id, session.id, now)
         return Issued(user, session, access, refresh, token, wait)
 
     async def _reused(self, db: AsyncSession, presented: str) -> None:
-        """Raise RefreshTokenReused for a spent token; past the grace, its session ends first."""
+        """Raise RefreshTokenReused for a spent token, ending its session first.
+
+        Within the grace it may be an answer the client lost; but then nobody holds the session's
+        current refresh token, and the session (with its CometChat token) would linger until the
+        idle timeout: it ends either way, and only past the grace is it reported as a theft.
+        """
         spent = await db.get(SpentRefreshToken, presented)
         if spent is None:
             return
@@ -180,10 +209,10 @@ class SessionManager:
             utcnow() - spent.spent_at <= self._grace
         )
         if not lost_answer:
-            # Someone holds a copy they should not: end the session so every copy dies.
+            # Someone holds a copy they should not: ending the session makes every copy die.
             record(db, Event.REFRESH_REUSED, user_id=session.user_id, session=session.id)
-            await self.end(db, session, "refresh_reused")
-            await db.commit()
+        await self.end(db, session, "refresh_lost" if lost_answer else "refresh_reused")
+        await db.commit()
         raise RefreshTokenReused
 
     async def cometchat_token(
@@ -191,15 +220,41 @@ class SessionManager:
     ) -> str:
         """The session's CometChat token; a new one to rotate or if unreadable (or never minted).
 
-        The old one's deletion is queued in the caller's transaction.
+        Requests may mint at once (tabs, retries): only one whose UPDATE still finds the token
+        it read saves its own; any other queues deletion of what it minted and answers with the
+        saved one, so no token outlives its session. The old one's deletion is queued in the
+        caller's transaction.
         """
-        old = self._vault.open(session.cometchat_token) if session.cometchat_token else None
+        stored = session.cometchat_token
+        old = self._vault.open(stored) if stored else None
         if old and not rotate:
             return old
-        token = await self._mint(user)
-        session.cometchat_token = self._vault.seal(token)
+        return await self._keep(db, user, session, stored, await self._mint(user))
+
+    async def _keep(
+        self, db: AsyncSession, user: UserRow, session: SessionRow, stored: str | None, token: str
+    ) -> str:
+        """Save ``token`` unless the stored token is no longer ``stored``; returns the saved one."""
+        old = self._vault.open(stored) if stored else None
+        saved = await db.execute(
+            update(SessionRow)
+            .where(
+                SessionRow.id == session.id,
+                SessionRow.ended_at.is_(None),
+                SessionRow.cometchat_token.is_not_distinct_from(stored),
+            )
+            .values(cometchat_token=self._vault.seal(token))
+            .execution_options(synchronize_session="fetch")
+        )
+        if getattr(saved, "rowcount", 0) != 1:
+            await self._jobs.delete_token(db, user.id, token)
+            await db.refresh(session)
+            winner = self._vault.open(session.cometchat_token) if session.cometchat_token else None
+            if winner is None or session.ended_at is not None:
+                await db.commit()  # ended meanwhile (a logout): the deletion outlives the refusal
+                raise Unauthenticated
+            return winner
         record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
-        await db.flush()
         if old:
             await self._jobs.delete_token(db, user.id, old)
             record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user.id, session=session.id)
@@ -207,16 +262,8 @@ class SessionManager:
 
     async def end(self, db: AsyncSession, session: SessionRow, reason: str) -> None:
         """End one session at once; its CometChat token's deletion is queued. The caller commits."""
-        token = self._close(session, reason)
-        if token:
-            await self._jobs.delete_token(db, session.user_id, token)
-            record(
-                db,
-                Event.COMETCHAT_TOKEN_REVOKED,
-                user_id=session.user_id,
-                session=session.id,
-                reason=reason,
-            )
+        sealed = await self._close(db, session, reason)
+        await self._revoke(db, session.user_id, [sealed] if sealed else [], reason)
 
     async def end_all(
         self,
@@ -231,15 +278,28 @@ class SessionManager:
         sessions = await db.scalars(
             select(SessionRow).where(SessionRow.user_id == user_id, SessionRow.ended_at.is_(None))
         )
-        tokens = [self._close(s, reason) for s in sessions if keep is None or s.id != keep.id]
+        sealed: list[str] = []
+        for session in sessions.all():
+            if keep is not None and session.id == keep.id:
+                continue
+            if token := await self._close(db, session, reason):
+                sealed.append(token)
         if flush:
             await self._jobs.flush_tokens(db, user_id)
             record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, every=True, reason=reason)
             return
+        await self._revoke(db, user_id, sealed, reason)
+
+    async def _revoke(self, db: AsyncSession, user_id: str, sealed: list[str], reason: str) -> None:
+        """Queue deletion of these CometChat tokens; one that no key opens makes all of them go."""
+        tokens = [token for one in sealed if (token := self._vault.open(one))]
+        if len(tokens) < len(sealed):
+            await self._jobs.flush_tokens(db, user_id)
+            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, every=True, reason=reason)
+            return
         for token in tokens:
-            if token:
-                await self._jobs.delete_token(db, user_id, token)
-                record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, reason=reason)
+            await self._jobs.delete_token(db, user_id, token)
+            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, reason=reason)
 
     async def sweep(self, db: AsyncSession) -> int:
         """End idle and expired sessions (their CometChat tokens go too); returns how many."""
@@ -267,12 +327,20 @@ class SessionManager:
             and session.last_used_at + self._idle > now
         )
 
-    def _close(self, session: SessionRow, reason: str) -> str | None:
-        session.ended_at = utcnow()
-        session.end_reason = reason
-        token = self._vault.open(session.cometchat_token) if session.cometchat_token else None
+    async def _close(self, db: AsyncSession, session: SessionRow, reason: str) -> str | None:
+        """Mark the session ended; returns its sealed CometChat token as stored now.
+
+        The ending UPDATE itself reads the token: it waits for a concurrent save, and a save
+        after it finds the session ended, so no freshly minted token is missed.
+        """
+        sealed = await db.scalar(
+            update(SessionRow)
+            .where(SessionRow.id == session.id)
+            .values(ended_at=utcnow(), end_reason=reason)
+            .returning(SessionRow.cometchat_token)
+        )
         session.cometchat_token = None
-        return token
+        return sealed
 
     def may_chat(self, user: UserRow) -> bool:
         """Whether ``user`` may have CometChat tokens: REQUIRE_VERIFIED_EMAIL_FOR_CHAT says."""

@@ -13,6 +13,7 @@ from cometchat_auth.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ACCESS = "access"
+CLOCK_SKEW = timedelta(seconds=30)
 
 
 def new_refresh_token() -> tuple[str, str]:
@@ -58,6 +59,8 @@ class AccessTokens:
                 self._secret,
                 algorithms=[ALGORITHM],
                 options={"require": ["sub", "sid", "typ", "exp", "iat"]},
+                # Another server's clock a little ahead must not refuse a token it just issued.
+                leeway=CLOCK_SKEW,
             )
         except jwt.PyJWTError:
             raise Unauthenticated from None
