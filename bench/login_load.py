@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 from cryptography.fernet import Fernet
+from tests.support.processes import wait_until_up
 from tests.support.servers import free_port, serve
 
 from cometchat_auth.emulator import AppKeys, EmulatorConfig
@@ -71,17 +72,12 @@ def _start_server(folder: Path, emulator_url: str) -> tuple[subprocess.Popen[byt
             stderr=log,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((folder / "server.log").read_text())
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("the server did not start")
+    try:
+        wait_until_up(f"{url}/healthz", process, output=(folder / "server.log").read_text)
+    except BaseException:
+        process.kill()
+        raise
+    return process, url
 
 
 class Tally:

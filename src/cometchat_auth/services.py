@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
@@ -93,12 +94,17 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         vault = TokenVault([key.get_secret_value() for key in settings.token_encryption_keys])
         jobs = cometchat_jobs(settings, database.sessionmaker, client, vault)
         sessions = SessionManager(
-            access=AccessTokens(settings.secret_key.get_secret_value(), settings.access_token_ttl),
+            access=AccessTokens(
+                settings.secret_key.get_secret_value(),
+                settings.access_token_ttl,
+                timedelta(seconds=settings.access_token_leeway),
+            ),
             vault=vault,
             cometchat=client,
             jobs=jobs,
             idle_timeout=settings.session_idle_timeout,
             max_age=settings.session_max_age,
+            retention=settings.session_retention,
             reuse_grace=settings.refresh_reuse_grace,
             require_verified_email=settings.require_verified_email_for_chat,
         )

@@ -71,9 +71,13 @@ class Settings(BaseSettings):
 
     session_transport: Literal["bearer", "cookie"] = "bearer"
     access_token_ttl: int = Field(900, gt=0)
+    #: Seconds an access token stays valid past its expiry: clock skew between servers.
+    access_token_leeway: int = Field(30, ge=0, le=300)
     session_idle_timeout: int = Field(14 * 24 * 3600, gt=0)
     session_max_age: int = Field(30 * 24 * 3600, gt=0, le=SESSION_MAX_AGE_LIMIT)
     session_sweep_interval: float = Field(60.0, gt=0)
+    #: Ended sessions are deleted this long after they end (the audit log keeps the history).
+    session_retention: int = Field(30 * 24 * 3600, gt=0)
     refresh_reuse_grace: float = Field(5.0, ge=0)
 
     argon2_memory_cost: int = Field(19456, ge=8)

@@ -50,6 +50,16 @@ def sign_in(page: Page, email: str, password: str = PASSWORD) -> dict[str, Any]:
     return body
 
 
+def sign_up(page: Page, name: str, email: str) -> None:
+    """Fill in and send the sign-up form."""
+    page.get_by_role("button", name="Create an account").click()
+    form = page.locator("#sign-up")
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Email").fill(email)
+    form.get_by_label("Password").fill(PASSWORD)
+    form.get_by_role("button", name="Create account").click()
+
+
 def sdk_user(page: Page) -> dict[str, str] | None:
     """Who the CometChat SDK itself says is logged in."""
     user: dict[str, str] | None = page.evaluate(
@@ -226,12 +236,7 @@ def test_the_page_waits_out_a_cometchat_outage(
         outbox_poll_interval=0.2,
     )
     open_page(page, server)
-    page.get_by_role("button", name="Create an account").click()
-    form = page.locator("#sign-up")
-    form.get_by_label("Name").fill("Linus")
-    form.get_by_label("Email").fill("linus@example.com")
-    form.get_by_label("Password").fill(PASSWORD)
-    form.get_by_role("button", name="Create account").click()
+    sign_up(page, "Linus", "linus@example.com")
 
     # Signed in to the app all the same, and told why not to CometChat.
     expect(page.locator("#account")).to_have_text("Your account: Linus <linus@example.com>")
@@ -302,7 +307,7 @@ def test_reload_with_the_bearer_transport_forgets_the_session(
 def test_a_cookie_session_outlives_its_access_token(
     page: Page, start_server: ServerFactory
 ) -> None:
-    server = start_server(access_token_ttl=1)
+    server = start_server(access_token_ttl=1, access_token_leeway=0)
     register(server, "Frances Allen", "frances@example.com")
     open_page(page, server)
     uid = sign_in(page, "frances@example.com")["cometchat"]["uid"]
@@ -318,7 +323,7 @@ def test_a_cookie_session_outlives_its_access_token(
 def test_bearer_sign_out_after_the_access_token_expired(
     page: Page, start_server: ServerFactory, emulator: Emulator
 ) -> None:
-    server = start_server(session_transport="bearer", access_token_ttl=1)
+    server = start_server(session_transport="bearer", access_token_ttl=1, access_token_leeway=0)
     register(server, "Donald Knuth", "donald@example.com")
     open_page(page, server)
     answer = sign_in(page, "donald@example.com")
@@ -332,6 +337,43 @@ def test_bearer_sign_out_after_the_access_token_expired(
     expect(page.get_by_role("alert")).to_be_hidden()
     # The page refreshed its tokens and really ended the session on the server.
     assert answer["authToken"] not in valid_tokens(emulator, uid)
+
+
+@pytest.mark.parametrize("transport", ["cookie", "bearer"])
+def test_calls_that_find_the_access_token_expired_together_share_one_refresh(
+    page: Page, start_server: ServerFactory, transport: str
+) -> None:
+    server = start_server(session_transport=transport, access_token_ttl=1, access_token_leeway=0)
+    register(server, "Barbara Liskov", "barbara@example.com")
+    open_page(page, server)
+    uid = sign_in(page, "barbara@example.com")["cometchat"]["uid"]
+    expect_signed_in(page, "Barbara Liskov", uid)
+    page.wait_for_timeout(2_500)  # the access token has expired
+
+    # Both get 401 at once; two refreshes with one refresh token would end the session.
+    answers = page.evaluate(
+        """async () => {
+            const api = await import("/static/api.js");
+            const [me, chat] = await Promise.all([api.me(), api.cometchatToken()]);
+            return { me: me.id, chat: Boolean(chat.authToken), again: (await api.me()).id };
+        }"""
+    )
+
+    assert answers == {"me": uid, "chat": True, "again": uid}
+    expect_signed_in(page, "Barbara Liskov", uid)
+
+
+def test_private_registration_through_the_page_says_to_check_the_mail(
+    page: Page, start_server: ServerFactory
+) -> None:
+    server = start_server(registration_mode="private")
+    open_page(page, server)
+    sign_up(page, "Grace Hopper", "grace@example.com")
+
+    expect(page.get_by_role("status")).to_contain_text("check your mail")
+    expect(page.locator("#sign-in")).to_be_visible()
+    expect(page.locator("#signed-in")).to_be_hidden()
+    expect(page.get_by_role("alert")).to_be_hidden()
 
 
 def test_chat_waits_for_a_verified_email_when_the_app_asks_for_one(

@@ -7,7 +7,6 @@ import os
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 
 from tests.support.auth_server import PASSWORD, isolated_settings, serve_auth
 from tests.support.emulator_view import emulator_user, token_works
+from tests.support.processes import wait_until_up
 from tests.support.servers import free_port
 
 CLI = str(Path(sys.executable).parent / "cometchat-auth")
@@ -108,16 +108,7 @@ def local_server(tmp_path: Path) -> Iterator[tuple[str, int, Path, subprocess.Po
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "serve exited"
-            assert time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.2)
+        wait_until_up(f"{url}/healthz", process, output=lambda: process.communicate()[0])
         yield url, tls_port, tmp_path / "var", process
     finally:
         process.terminate()

@@ -86,7 +86,7 @@ def test_logout_clears_the_cookies(cookie_client: httpx.Client, emulator_url: st
     access = cookie_client.cookies["cca_access"]
     logout = cookie_client.post("/auth/logout", headers=csrf(cookie_client))
     assert logout.status_code == 204
-    assert logout.headers["clear-site-data"] == '"cookies"'
+    assert logout.headers["clear-site-data"] == '"cookies", "storage"'
     cleared = set_cookies(logout)
     assert set(cleared) == {"cca_access", "cca_refresh", "cca_csrf"}
     assert all("max-age=0" in header for header in cleared.values())

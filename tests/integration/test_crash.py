@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from cryptography.fernet import Fernet
 
 from tests.support.auth_server import PASSWORD, new_email
 from tests.support.emulator_view import REST_KEY, set_faults
+from tests.support.processes import wait_until_up
 from tests.support.servers import free_port
 from tests.support.unlimited import UNLIMITED
 from tests.support.waiting import eventually
@@ -72,16 +72,7 @@ class ServerProcess:
                 [CLI, "serve"], env=self.env, cwd=self.tmp_path, stdout=out, stderr=out
             )
         self.processes.append(process)
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
+        wait_until_up(f"{self.url}/healthz", process, output=log.read_text)
 
     def kill(self) -> None:
         process = self.processes[-1]

@@ -14,11 +14,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from cometchat_auth.accounts import email_tokens
 from cometchat_auth.accounts.email_tokens import EmailTokenRow
+from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.mail import MAIL_SEND
 from cometchat_auth.outbox.queries import list_jobs
 from cometchat_auth.sessions.tokens import hash_token
-from cometchat_auth.store import open_database
+from cometchat_auth.store import UserRow, open_database
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.emulator_view import emulator_user, token_works
 from tests.support.servers import free_port
@@ -143,6 +145,35 @@ def test_reset_flow(http: httpx.Client, inbox: Inbox, emulator_url: str) -> None
 
     used = http.post("/auth/password/reset", json={"token": token, "password": "yet another one!"})
     assert (used.status_code, error_code(used)) == (400, "EMAIL_TOKEN_USED")
+
+
+def test_reset_hashes_before_it_uses_the_token(
+    http: httpx.Client, inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    email = register(http)["user"]["email"]
+    forgot(http, email)
+    token = mailed_token(inbox, "/reset")
+    steps: list[str] = []
+    real_hash, real_consume = Passwords.hash, email_tokens.consume
+
+    async def hash(self: Passwords, password: str) -> str:
+        steps.append("hash")
+        return await real_hash(self, password)
+
+    async def consume(*args: Any) -> UserRow:
+        steps.append("consume")
+        return await real_consume(*args)
+
+    monkeypatch.setattr(Passwords, "hash", hash)
+    monkeypatch.setattr(email_tokens, "consume", consume)
+
+    weak = http.post("/auth/password/reset", json={"token": token, "password": "password"})
+    assert (weak.status_code, error_code(weak)) == (422, "WEAK_PASSWORD")
+    answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+    assert answer.status_code == 204, answer.text  # the refused password did not use the token
+    # argon2 ran before the first write: SQLite's one write lock is not held while it works.
+    assert steps == ["hash", "consume"]
+    assert login(http, email, NEW_PASSWORD).status_code == 200
 
 
 def test_a_completed_reset_lifts_the_lockout(mailing: Server, inbox: Inbox) -> None:

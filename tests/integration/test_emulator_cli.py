@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.processes import wait_until_up
 from tests.support.servers import free_port
 
 CLI = Path(sys.executable).with_name("cometchat-auth")
@@ -45,18 +45,6 @@ def printed_values(process: subprocess.Popen[str]) -> dict[str, str]:
     return values
 
 
-def wait_until_up(url: str) -> None:
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            httpx.get(url)
-            return
-        except httpx.ConnectError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 def test_cli_prints_keys_that_work(
     emulator_process: tuple[subprocess.Popen[str], int],
 ) -> None:
@@ -66,7 +54,7 @@ def test_cli_prints_keys_that_work(
     assert values["Region"] == "us"
     assert values["Base URL"].startswith(f"http://127.0.0.1:{port}")
     base = f"http://127.0.0.1:{port}/v3"
-    wait_until_up(base)
+    wait_until_up(base, process)
     headers = {"apikey": values["REST API key"]}
     created = httpx.post(f"{base}/users", json={"uid": "cli", "name": "Cli"}, headers=headers)
     assert created.status_code == 200

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,6 +15,7 @@ import pytest
 import redis
 
 from tests.support.auth_server import ENCRYPTION_KEY, SECRET_KEY, new_email
+from tests.support.processes import wait_until_up
 from tests.support.servers import free_port
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -49,17 +49,7 @@ def server_process(env: dict[str, str], cwd: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                _, stderr = process.communicate(timeout=5)
-                raise RuntimeError(f"server did not start: {stderr.decode()[-2000:]}")
-            time.sleep(0.1)
+        wait_until_up(f"{url}/healthz", process, output=lambda: process.communicate()[1].decode())
         yield url
     finally:
         process.terminate()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from cometchat_auth.services import open_services
 from cometchat_auth.settings import Settings
-from cometchat_auth.store import SessionRow
+from cometchat_auth.store import SessionRow, SpentRefreshToken
 from cometchat_auth.store.models import utcnow
 from tests.support.auth_server import bearer, register, serve_auth
 from tests.support.emulator_view import token_works
@@ -42,3 +43,40 @@ async def test_sweep_ends_idle_and_expired_sessions(
     with serve_auth(settings) as url, httpx.Client(base_url=url) as client:
         assert client.get("/auth/me", headers=bearer(idle)).status_code == 401
         assert client.get("/auth/me", headers=bearer(fresh)).status_code == 200
+
+
+def refreshed(client: httpx.Client) -> dict[str, Any]:
+    """A new account whose session has a spent refresh token."""
+    body = register(client)
+    answer = client.post("/auth/refresh", json={"refreshToken": body["refreshToken"]})
+    assert answer.status_code == 200
+    return body
+
+
+def signed_out(client: httpx.Client, body: dict[str, Any]) -> None:
+    assert client.post("/auth/logout", headers=bearer(body)).status_code == 204
+
+
+async def test_sweep_deletes_old_ended_sessions_and_spent_tokens_of_ended_ones(
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(session_retention=3600)
+    with serve_auth(settings) as url, httpx.Client(base_url=url) as client:
+        old, recent, live = (refreshed(client) for _ in range(3))
+        for body in (old, recent):
+            signed_out(client, body)
+    async with open_services(settings) as services, services.database.sessionmaker() as db:
+        await db.execute(
+            update(SessionRow)
+            .where(SessionRow.user_id == old["user"]["id"])
+            .values(ended_at=utcnow() - timedelta(hours=2))
+        )
+        await db.commit()
+        await services.sessions.sweep(db)
+        kept = {row.user_id: row.id for row in await db.scalars(select(SessionRow))}
+        spent = set(await db.scalars(select(SpentRefreshToken.session_id)))
+    assert old["user"]["id"] not in kept  # ended past the retention: deleted
+    assert {recent["user"]["id"], live["user"]["id"]} <= kept.keys()
+    # Only the live session still needs its spent tokens (to catch a stolen copy).
+    assert kept[live["user"]["id"]] in spent
+    assert kept[recent["user"]["id"]] not in spent

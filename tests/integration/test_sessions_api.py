@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
@@ -117,13 +118,19 @@ def test_expired_tampered_or_missing_access_tokens_are_refused(client: httpx.Cli
 
 
 def test_short_ttl_access_token_expires(make_server: Server) -> None:
-    with make_server(access_token_ttl=1) as url, httpx.Client(base_url=url) as client:
+    settings = {"access_token_ttl": 1, "access_token_leeway": 0}
+    with make_server(**settings) as url, httpx.Client(base_url=url) as client:
         body = register(client)
         assert body["expiresIn"] == 1
         claims = jwt.decode(
             body["accessToken"], SECRET_KEY, algorithms=["HS256"], options={"verify_exp": False}
         )
         assert claims["exp"] - claims["iat"] == 1
+        time.sleep(2)  # past the expiry; no leeway
+        assert client.get("/auth/me", headers=bearer(body)).status_code == 401
+        # The session lives on: its refresh token still works.
+        answer = client.post("/auth/refresh", json={"refreshToken": body["refreshToken"]})
+        assert answer.status_code == 200
 
 
 def test_logout_all_ends_every_session_and_flushes_cometchat_tokens(

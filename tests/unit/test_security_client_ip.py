@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from cometchat_auth.security.client_ip import ProxyHeader, client_ip, parse_networks
+from cometchat_auth.security.client_ip import (
+    ProxyHeader,
+    client_ip,
+    ip_limit_key,
+    parse_networks,
+)
 
 PROXIES = parse_networks(["10.0.0.0/8", "2001:db8::/32"])
 
@@ -60,3 +65,17 @@ def test_no_header_from_a_trusted_proxy_leaves_the_peer() -> None:
 def test_bad_networks_are_refused() -> None:
     with pytest.raises(ValueError, match="nonsense"):
         parse_networks(["nonsense"])
+
+
+@pytest.mark.parametrize(
+    ("ip", "key"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::1", "2001:db8:1:2::/64"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("not-an-ip", "not-an-ip"),
+    ],
+)
+def test_per_ip_limits_count_an_ipv6_client_by_its_64(ip: str, key: str) -> None:
+    assert ip_limit_key(ip) == key

@@ -50,6 +50,17 @@ async def test_per_ip_limit_triggers_and_lifts(clock: Clock) -> None:
     await limits_.hit("login", ip="198.51.100.1")
 
 
+async def test_an_ipv6_client_cannot_dodge_the_per_ip_limit_with_new_addresses(
+    clock: Clock,
+) -> None:
+    limits_ = limiter(clock)
+    for n in range(3):
+        await limits_.hit("login", ip=f"2001:db8:1:2::{n + 1}")
+    with pytest.raises(TooManyRequests):
+        await limits_.hit("login", ip="2001:db8:1:2:ffff::9")  # the same /64
+    await limits_.hit("login", ip="2001:db8:1:3::1")  # another /64 is another client
+
+
 async def test_per_account_limit_holds_across_ips(clock: Clock) -> None:
     limits_ = limiter(clock)
     await limits_.hit("login", ip="198.51.100.1", account="ann@example.com")

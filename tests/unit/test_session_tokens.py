@@ -38,6 +38,14 @@ def test_access_tokens_allow_a_little_clock_skew() -> None:
     assert tokens.read(just_expired).session_id == "session1"
 
 
+def test_access_token_leeway_is_a_setting() -> None:
+    # ACCESS_TOKEN_LEEWAY=0: a token is refused as soon as it expires.
+    strict = AccessTokens(SECRET, ttl=900, leeway=timedelta(0))
+    just_expired = strict.issue("user1", "session1", datetime.now(UTC) - timedelta(seconds=901))
+    with pytest.raises(Unauthenticated):
+        strict.read(just_expired)
+
+
 def test_refresh_tokens_are_random_and_only_their_hash_is_kept() -> None:
     first, first_hash = new_refresh_token()
     second, _ = new_refresh_token()

@@ -33,4 +33,4 @@ def test_clearing_expires_the_cookies_and_asks_the_browser_to_drop_them() -> Non
     headers = cookies_of(response)
     assert len(headers) == 3
     assert all("max-age=0" in h for h in headers)
-    assert response.headers["clear-site-data"] == '"cookies"'
+    assert response.headers["clear-site-data"] == '"cookies", "storage"'

@@ -59,6 +59,10 @@ class Passwords:
     async def hash(self, password: str) -> str:
         return await to_thread.run_sync(self._hasher.hash, password)
 
+    async def hash_new(self, password: str) -> str:
+        """The hash of a password being set; WeakPassword if the policy refuses it."""
+        return await self.hash(self.check(password))
+
     async def verify(self, encoded: str | None, password: str) -> tuple[bool, str | None]:
         """Whether ``password`` matches, and a new hash when the stored one uses old parameters.
 

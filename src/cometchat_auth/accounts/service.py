@@ -54,7 +54,7 @@ async def create_account(
         email=email,
         email_key=email_key(email),
         name=new.name,
-        password_hash=await passwords.hash(passwords.check(new.password)),
+        password_hash=await passwords.hash_new(new.password),
         email_verified=False,
     )
     db.add(user)
@@ -95,7 +95,7 @@ async def register_privately(
             if existing is None:
                 raise
     # The same policy answer and the same hashing time as for a new address.
-    await passwords.hash(passwords.check(new.password))
+    await passwords.hash_new(new.password)
     if on_registration_for_taken_email is not None:
         await on_registration_for_taken_email(db, existing)
     return None
@@ -185,7 +185,7 @@ async def change_password(
 
 async def set_password(passwords: Passwords, user: UserRow, new: str) -> None:
     """Replace the password (the policy applies); links mailed before it stop working."""
-    user.password_hash = await passwords.hash(passwords.check(new))
+    user.password_hash = await passwords.hash_new(new)
 
 
 async def delete_account(db: AsyncSession, jobs: CometChatJobs, user: UserRow) -> None:

@@ -103,11 +103,7 @@ async def register(
     user = await accounts.create_account(db, services.cometchat_jobs, services.passwords, new)
     if not services.sessions.may_chat(user):
         await mails.queue_token_mail(db, services, user, "verify")  # chat waits for its link
-    issued = await services.sessions.start(db, user, **_client(request))
-    await db.commit()
-    # Committed: the account stands even if CometChat is out (the outbox catches it up).
-    issued = await services.sessions.first_token(db, issued)
-    await db.commit()
+    issued = await services.sessions.sign_in(db, user, **_client(request))
     return signed_in_response(services, transport, issued, status=201)
 
 
@@ -133,10 +129,7 @@ async def login(
         # choice, so telling "unverified" apart would say whether the address was free.
         await db.commit()  # the right password still counts as a success (lock-out, audit)
         raise InvalidCredentials
-    issued = await services.sessions.start(db, user, **_client(request))
-    await db.commit()
-    issued = await services.sessions.first_token(db, issued)
-    await db.commit()
+    issued = await services.sessions.sign_in(db, user, **_client(request))
     return signed_in_response(services, transport, issued)
 
 

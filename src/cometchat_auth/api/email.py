@@ -192,8 +192,11 @@ async def reset_password(
     body: ResetIn, request: Request, services: ServicesDep, db: DbDep
 ) -> Response:
     await _limit(request, services)
+    # Checked and hashed before the first write: a refused password leaves the token usable, and
+    # SQLite's one write lock is not held while argon2 works.
+    password_hash = await services.passwords.hash_new(body.password)
     user = await email_tokens.consume(db, body.token, "reset")
-    await accounts.set_password(services.passwords, user, body.password)
+    user.password_hash = password_hash
     # The mail reached its owner: that proves the address too, and ends any lock-out.
     user.email_verified = True
     await services.lockout.clear(db, user.email_key)

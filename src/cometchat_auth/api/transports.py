@@ -85,7 +85,8 @@ class CookieTransport:
                 name, path="/", secure=self._secure, httponly=True, samesite="strict"
             )
         csrf.clear(response, secure=self._secure)
-        response.headers["Clear-Site-Data"] = '"cookies"'
+        # Storage too: what the page (and the CometChat SDK) kept of the session goes with it.
+        response.headers["Clear-Site-Data"] = '"cookies", "storage"'
 
 
 def transport_for(settings: Settings) -> Transport:

@@ -23,6 +23,7 @@ from cometchat_auth.cometchat import (
     UserAlreadyExists,
     UserNotFound,
 )
+from cometchat_auth.outbox import queries
 from cometchat_auth.outbox.breaker import CircuitBreaker, CircuitOpen
 from cometchat_auth.outbox.errors import PermanentFailure, RetryLater
 from cometchat_auth.outbox.models import Job
@@ -70,6 +71,10 @@ class CometChatJobs:
 
     async def flush_tokens(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, FLUSH_TOKENS, {"uid": uid}, ordering_key=uid)
+
+    async def waiting(self, db: AsyncSession, uid: str) -> bool:
+        """Whether the user has queued jobs, looked up in the caller's transaction."""
+        return await queries.first_pending(db, uid) is not None
 
     async def settle(self, uid: str, *, within: float | None = None) -> bool:
         """Run the user's queued jobs now (within the deadline); True when CometChat is in step.

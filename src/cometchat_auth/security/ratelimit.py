@@ -21,6 +21,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from cometchat_auth.accounts.emails import email_key
 from cometchat_auth.errors import RateLimitUnavailable, TooManyRequests
+from cometchat_auth.security.client_ip import ip_limit_key
 from cometchat_auth.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ class RateLimits:
     async def hit(self, action: str, *, ip: str | None = None, account: str | None = None) -> None:
         """Count one attempt at ``action`` for this IP and this account (either may be None)."""
         per_ip, per_account = self._rules[action]
-        for scope, item, key in (("ip", per_ip, ip), ("account", per_account, account)):
+        network = ip_limit_key(ip) if ip is not None else None
+        for scope, item, key in (("ip", per_ip, network), ("account", per_account, account)):
             if key is None:
                 continue
             # Hashed: Redis never holds an email address.

@@ -1,7 +1,8 @@
 """Sessions (one per device): start, check, refresh with reuse detection, end.
 
-Each session owns one CometChat token, minted at sign-in and deleted in CometChat when the
-session ends, because CometChat's own tokens never expire.
+Each session owns one CometChat token, minted at sign-in (or, when CometChat was out or the
+email still unverified then, on the first call that asks for it) and deleted in CometChat when
+the session ends, because CometChat's own tokens never expire.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.audit import Event, record
@@ -48,7 +49,8 @@ class Issued:
     session: SessionRow
     access_token: str = field(repr=False)
     refresh_token: str = field(repr=False)
-    #: None while CometChat cannot be reached; then ``retry_after`` says when to ask again.
+    #: None while CometChat cannot be reached (then ``retry_after`` says when to ask again) or
+    #: while REQUIRE_VERIFIED_EMAIL_FOR_CHAT waits for the email.
     cometchat_token: str | None = field(repr=False)
     retry_after: int | None = None
 
@@ -64,6 +66,7 @@ class SessionManager:
         idle_timeout: int,
         max_age: int,
         reuse_grace: float,
+        retention: int,
         require_verified_email: bool = False,
     ) -> None:
         self.access = access
@@ -73,9 +76,10 @@ class SessionManager:
         self._idle = timedelta(seconds=idle_timeout)
         self._max_age = timedelta(seconds=max_age)
         self._grace = timedelta(seconds=reuse_grace)
+        self._retention = timedelta(seconds=retention)
         self._require_verified = require_verified_email
 
-    async def start(
+    async def sign_in(
         self,
         db: AsyncSession,
         user: UserRow,
@@ -83,9 +87,13 @@ class SessionManager:
         user_agent: str | None,
         ip: str | None,
     ) -> Issued:
-        """A session without a CometChat token yet; the caller commits, then ``first_token``.
+        """A new session, committed, then its first CometChat token (register and login).
 
-        Minting only after the commit means a failed commit cannot orphan a token.
+        Minting only after the commit means a failed commit cannot orphan a token; and the
+        account stands even if CometChat is out (the outbox catches it up). The user's queued
+        CometChat jobs (creating the user, a flush) run first, within the same deadline as the
+        mint; past it, or with CometChat out, the answer goes without a token and
+        ``POST /cometchat/token`` mints one once CometChat answers again.
         """
         now = utcnow()
         refresh, refresh_hash = new_refresh_token()
@@ -100,28 +108,19 @@ class SessionManager:
             ip=ip,
         )
         db.add(session)
-        await db.flush()
-        access = self.access.issue(user.id, session.id, now)
-        return Issued(user, session, access, refresh, None)
-
-    async def first_token(self, db: AsyncSession, issued: Issued) -> Issued:
-        """After a sign-in commits: the user's CometChat jobs, then the first token.
-
-        Both fit in one CometChat deadline; past it, or with CometChat out, the answer goes
-        without a token (``POST /cometchat/token`` mints one once CometChat answers again) and
-        the outbox's worker creates the CometChat user later. The caller commits.
-        """
+        # Looked up in this transaction: most sign-ins have no job and skip the outbox's round.
+        waiting = await self._jobs.waiting(db, user.id)
+        await db.commit()
+        issued = Issued(user, session, self.access.issue(user.id, session.id, now), refresh, None)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._jobs.breaker.deadline
-        if not await self._jobs.settle(issued.user.id):
+        if waiting and not await self._jobs.settle(user.id):
             return replace(issued, retry_after=retry_after(None))
-        token, wait = await self._or_later(self._mint(issued.user, within=deadline - loop.time()))
+        token, wait = await self._or_later(self._mint(user, within=deadline - loop.time()))
         if token:
-            issued.session.cometchat_token = self._vault.seal(token)
-            record(
-                db, Event.COMETCHAT_TOKEN_MINTED, user_id=issued.user.id, session=issued.session.id
-            )
-            await db.flush()
+            session.cometchat_token = self._vault.seal(token)
+            record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
+            await db.commit()
         return replace(issued, cometchat_token=token, retry_after=wait)
 
     async def authenticate(self, db: AsyncSession, access_token: str) -> tuple[UserRow, SessionRow]:
@@ -302,7 +301,11 @@ class SessionManager:
             record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, reason=reason)
 
     async def sweep(self, db: AsyncSession) -> int:
-        """End idle and expired sessions (their CometChat tokens go too); returns how many."""
+        """End idle and expired sessions (their CometChat tokens go too); returns how many.
+
+        Ended sessions are deleted after the retention, their spent refresh tokens at once:
+        a token of an ended session is refused either way.
+        """
         now = utcnow()
         stale = await db.scalars(
             select(SessionRow).where(
@@ -314,6 +317,9 @@ class SessionManager:
         for session in stale:
             await self.end(db, session, "expired" if session.expires_at <= now else "idle")
             users.append(session.user_id)
+        ended = select(SessionRow.id).where(SessionRow.ended_at.is_not(None))
+        await db.execute(delete(SpentRefreshToken).where(SpentRefreshToken.session_id.in_(ended)))
+        await db.execute(delete(SessionRow).where(SessionRow.ended_at <= now - self._retention))
         await db.commit()
         for user_id in dict.fromkeys(users):
             await self._jobs.settle(user_id)  # the tokens die now, or as soon as CometChat can

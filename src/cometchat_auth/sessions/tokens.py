@@ -13,6 +13,7 @@ from cometchat_auth.errors import Unauthenticated
 
 ALGORITHM = "HS256"
 ACCESS = "access"
+#: Default ACCESS_TOKEN_LEEWAY: another server's clock a little ahead must not refuse its tokens.
 CLOCK_SKEW = timedelta(seconds=30)
 
 
@@ -36,9 +37,10 @@ class AccessClaims:
 class AccessTokens:
     """HS256 JWTs carrying the user and session ids; the session is still checked on every use."""
 
-    def __init__(self, secret: str, ttl: int) -> None:
+    def __init__(self, secret: str, ttl: int, leeway: timedelta = CLOCK_SKEW) -> None:
         self._secret = secret
         self.ttl = ttl
+        self._leeway = leeway
 
     def issue(self, user_id: str, session_id: str, now: datetime) -> str:
         claims = {
@@ -59,8 +61,7 @@ class AccessTokens:
                 self._secret,
                 algorithms=[ALGORITHM],
                 options={"require": ["sub", "sid", "typ", "exp", "iat"]},
-                # Another server's clock a little ahead must not refuse a token it just issued.
-                leeway=CLOCK_SKEW,
+                leeway=self._leeway,
             )
         except jwt.PyJWTError:
             raise Unauthenticated from None

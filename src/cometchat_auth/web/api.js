@@ -80,7 +80,18 @@ async function authed(method, path, body) {
   }
 }
 
-async function refresh() {
+// Calls that get 401 together share one refresh: a second refresh with the same refresh token
+// would be taken for a stolen copy and end the session.
+let refreshing = null;
+
+function refresh() {
+  refreshing ??= renew().finally(() => {
+    refreshing = null;
+  });
+  return refreshing;
+}
+
+async function renew() {
   if (transport === "bearer" && !tokens) return false;
   const body = transport === "bearer" ? { refreshToken: tokens.refreshToken } : undefined;
   tokens = null; // sent without the expired access token; a failed refresh leaves none behind

@@ -84,6 +84,7 @@ async function chatToken() {
       return { authToken: null, status: "unavailable", retryAfter: error.retryAfter };
     }
     if (error.code === "EMAIL_NOT_VERIFIED") {
+      // REQUIRE_VERIFIED_EMAIL_FOR_CHAT: the session stands, the chat waits for the email.
       return { authToken: null, status: "email_not_verified" };
     }
     throw error;
@@ -126,6 +127,13 @@ function enter({ user, authToken, cometchat, retryAfter }) {
   return enterChat(user, { authToken, status: cometchat.status, retryAfter });
 }
 
+/** A sign-up answer: signed in, or (private mode, 202) a mail to follow before signing in. */
+function registered(answer) {
+  if (answer.user) return enter(answer);
+  showForm("sign-in");
+  say("Almost there: check your mail and follow the link in it, then sign in here.");
+}
+
 async function signOut() {
   clearTimeout(retry);
   fail("");
@@ -140,6 +148,7 @@ async function signOut() {
   } catch (error) {
     if (error.status !== 401) fail(explain(error));
   }
+  await chat.restart().catch(() => {}); // the logout may have cleared the SDK's storage
   showSignedOut();
   showForm("sign-in");
   say("Signed out.");
@@ -190,7 +199,11 @@ async function main() {
     fail(`The CometChat SDK could not start: ${error.message}`);
   }
   handle($("sign-in"), ({ email, password }) => api.login(email, password), enter);
-  handle($("sign-up"), ({ name, email, password }) => api.register(name, email, password), enter);
+  handle(
+    $("sign-up"),
+    ({ name, email, password }) => api.register(name, email, password),
+    registered,
+  );
   for (const button of document.querySelectorAll("[data-show]")) {
     button.addEventListener("click", () => showForm(button.dataset.show));
   }

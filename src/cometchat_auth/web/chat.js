@@ -14,10 +14,26 @@ function loadScript(url) {
   });
 }
 
+let started = null; // the config the SDK was started with, for `restart`
+
 /** Load and initialise the SDK; resolves false when it is not installed. */
 export async function start(config) {
   if (!config.sdk.installed) return false;
   await loadScript(config.sdk.url);
+  await init(config);
+  started = config;
+  return true;
+}
+
+/**
+ * Initialise the SDK again: a cookie-transport logout's `Clear-Site-Data: "storage"` wipes what
+ * init kept in the browser's storage, and the SDK's next login would fail without it.
+ */
+export async function restart() {
+  if (started) await init(started);
+}
+
+async function init(config) {
   const { CometChat } = window;
   let builder = new CometChat.AppSettingsBuilder()
     .setRegion(config.cometchat.region)
@@ -31,7 +47,6 @@ export async function start(config) {
   await CometChat.init(config.cometchat.appId, builder.build());
   await settle(CometChat);
   sdk = CometChat;
-  return true;
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
