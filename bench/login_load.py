@@ -46,7 +46,10 @@ def _server_env(folder: Path, port: int, emulator_url: str) -> dict[str, str]:
         "APP_ENV": "production",
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "DATABASE_URL": f"sqlite+aiosqlite:///{folder}/bench.db",
+        # BENCH_DATABASE_URL runs the same load on another database (an empty PostgreSQL one).
+        "DATABASE_URL": os.environ.get(
+            "BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{folder}/bench.db"
+        ),
         "STATE_DIR": str(folder / "state"),
         "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
         "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
@@ -58,6 +61,10 @@ def _server_env(folder: Path, port: int, emulator_url: str) -> dict[str, str]:
         "LOCKOUT_THRESHOLD": "1000000",
         **limits,
     }
+
+
+def _database_name() -> str:
+    return os.environ.get("BENCH_DATABASE_URL", "sqlite").split(":", 1)[0]
 
 
 def _start_server(folder: Path, emulator_url: str) -> tuple[subprocess.Popen[bytes], str]:
@@ -154,7 +161,7 @@ def main() -> None:
             process.wait(timeout=30)
     print(
         f"login load: {CONCURRENCY} clients for {elapsed:.0f} s, each sign-in followed by a "
-        "sign-out (argon2id m=19456 KiB, t=2, p=1; SQLite; emulator on loopback)"
+        f"sign-out (argon2id m=19456 KiB, t=2, p=1; {_database_name()}; emulator on loopback)"
     )
     print(logins.line("login", elapsed))
     print(health.line("healthz", elapsed))
