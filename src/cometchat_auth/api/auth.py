@@ -81,9 +81,7 @@ async def register(
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
-    await services.limits.hit(
-        "register", ip=_client(request)["ip"], account=email_account(body.email)
-    )
+    await services.limits.hit("register", ip=client_ip(request), account=email_account(body.email))
     new = accounts.NewAccount(body.email, body.password, body.name)
     if services.settings.registration_mode == "private":
         user = await accounts.register_privately(
@@ -120,7 +118,7 @@ async def login(
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
-    await services.limits.hit("login", ip=_client(request)["ip"], account=email_account(body.email))
+    await services.limits.hit("login", ip=client_ip(request), account=email_account(body.email))
     user = await accounts.authenticate(
         db, services.passwords, email=body.email, password=body.password, lockout=services.lockout
     )
@@ -159,7 +157,7 @@ async def refresh(
     token = transport.refresh_token(request, body.refresh_token if body else None)
     if not token:
         raise RefreshTokenInvalid
-    await services.limits.hit("refresh", ip=_client(request)["ip"])
+    await services.limits.hit("refresh", ip=client_ip(request))
     issued = await services.sessions.refresh(
         db, token, limit=lambda session_id: services.limits.hit("refresh", account=session_id)
     )

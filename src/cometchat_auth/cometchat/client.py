@@ -36,6 +36,27 @@ def _without_none(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
 
+def _profile(
+    name: str | None,
+    avatar: str | None,
+    link: str | None,
+    role: str | None,
+    status_message: str | None,
+    metadata: Mapping[str, Any] | None,
+    tags: Sequence[str] | None,
+) -> dict[str, Any]:
+    """The user fields create and update share, camelCased, with the ones left out dropped."""
+    return _without_none(
+        name=name,
+        avatar=avatar,
+        link=link,
+        role=role,
+        statusMessage=status_message,
+        metadata=metadata,
+        tags=list(tags) if tags is not None else None,
+    )
+
+
 class CometChatClient:
     """Talks to one CometChat app's REST API (v3) with its REST API key.
 
@@ -123,17 +144,11 @@ class CometChatClient:
     ) -> User:
         """Create a user; safe to retry, because a retry that finds the user returns it."""
         uid = validate_uid(uid)
-        body = _without_none(
-            uid=uid,
-            name=name,
-            avatar=avatar,
-            link=link,
-            role=role,
-            statusMessage=status_message,
-            metadata=metadata,
-            tags=list(tags) if tags is not None else None,
-            withAuthToken=with_auth_token or None,
-        )
+        body = {
+            "uid": uid,
+            **_profile(name, avatar, link, role, status_message, metadata, tags),
+            **_without_none(withAuthToken=with_auth_token or None),
+        }
         response = await self._call("POST", "/users", json=body, created_on_retry=True)
         if response is not None:
             return parse(User, data_of(response))
@@ -162,16 +177,10 @@ class CometChatClient:
         unset: Sequence[Unsettable] = (),
     ) -> User:
         """Change the given fields (``None`` leaves a field alone; ``unset`` clears one)."""
-        body = _without_none(
-            name=name,
-            avatar=avatar,
-            link=link,
-            role=role,
-            statusMessage=status_message,
-            metadata=metadata,
-            tags=list(tags) if tags is not None else None,
-            unset=list(unset) or None,
-        )
+        body = {
+            **_profile(name, avatar, link, role, status_message, metadata, tags),
+            **_without_none(unset=list(unset) or None),
+        }
         return parse(User, await self._data("PUT", f"/users/{validate_uid(uid)}", json=body))
 
     async def delete_user(self, uid: str, *, permanent: bool = False) -> None:
