@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
-from tests.support.emulator_view import emulator_user, token_works
+from tests.support.emulator_view import REST_KEY, emulator_user, token_works
 
 
 def test_register_creates_account_and_cometchat_user_with_a_working_token(
@@ -58,6 +58,31 @@ def test_login_mints_a_new_token_per_session_and_logout_deletes_it(
     assert after.status_code == 401
     assert after.json()["error"]["code"] == "UNAUTHENTICATED"
     assert after.headers["www-authenticate"] == "Bearer"
+
+
+def test_two_sessions_never_share_a_token_even_where_force_false_would(
+    client: httpx.Client, emulator_url: str
+) -> None:
+    # The emulator hands back the newest token to a create without `force: true` (the cautious
+    # reading of CometChat's docs): distinct tokens here prove the server asks with force.
+    email = new_email()
+    registered = register(client, email=email)
+    uid = registered["user"]["id"]
+    logins = [
+        client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
+        for _ in range(2)
+    ]
+    tokens = [registered["authToken"], *(login["authToken"] for login in logins)]
+    assert len(set(tokens)) == 3
+    unforced = httpx.post(
+        f"{emulator_url}/v3/users/{uid}/auth_tokens", json={"force": False}, headers=REST_KEY
+    )
+    assert unforced.json()["data"]["authToken"] == tokens[-1]  # what a session without force gets
+
+    assert client.post("/auth/logout", headers=bearer(logins[0])).status_code == 204
+    assert not token_works(emulator_url, logins[0]["authToken"])
+    assert token_works(emulator_url, logins[1]["authToken"])
+    assert token_works(emulator_url, registered["authToken"])
 
 
 def test_wrong_password_and_unknown_email_get_one_answer(client: httpx.Client) -> None:

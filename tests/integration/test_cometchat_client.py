@@ -139,6 +139,16 @@ async def test_tokens_are_minted_listed_fetched_deleted_and_flushed(
     assert [token async for token in client.list_auth_tokens(uid)] == []
 
 
+async def test_tokens_are_minted_with_force_so_none_is_shared(client: CometChatClient) -> None:
+    # The emulator answers a create without `force: true` with the newest token it has.
+    uid = new_uid()
+    await client.create_user(uid, "Frank")
+    minted = [(await client.create_auth_token(uid)).auth_token for _ in range(3)]
+    assert len(set(minted)) == 3
+    shared = await client.create_auth_token(uid, force=False)
+    assert shared.auth_token == minted[-1]
+
+
 async def test_only_the_newest_100_tokens_stay_valid(client: CometChatClient) -> None:
     uid = new_uid()
     await client.create_user(uid, "Dave")

@@ -155,7 +155,7 @@ class CometChatClient:
         # An earlier attempt created the user but its answer was lost.
         user = await self.get_user(uid)
         if with_auth_token:
-            token = await self.create_auth_token(uid)
+            token = await self.create_auth_token(uid, force=True)
             user = replace(user, auth_token=token.auth_token)
         return user
 
@@ -205,8 +205,12 @@ class CometChatClient:
 
     # Auth tokens
 
-    async def create_auth_token(self, uid: str, *, force: bool = False) -> AuthToken:
-        """Mint a token for the SDK's ``login``; never resent once it may have reached CometChat."""
+    async def create_auth_token(self, uid: str, *, force: bool = True) -> AuthToken:
+        """Mint a token for the SDK's ``login``; never resent once it may have reached CometChat.
+
+        ``force`` (the default) asks for a new token. [GUESS] Without it CometChat may hand back
+        one the user already has: a token shared by two sessions dies with the first logout.
+        """
         path = f"/users/{validate_uid(uid)}/auth_tokens"
         data = await self._data("POST", path, json={"force": force}, idempotent=False)
         return parse(AuthToken, data)

@@ -24,7 +24,7 @@ async def create_user(request: Request) -> Response:
         user = state.create_user(body)
         shown = user.public()
         if body.get("withAuthToken"):
-            shown["authToken"] = state.create_token(user.uid, {})[1].auth_token
+            shown["authToken"] = state.create_token(user.uid, {}, force=True)[1].auth_token
     emulator.changed()
     return JSONResponse({"data": shown})
 
@@ -72,10 +72,10 @@ async def delete_user(request: Request) -> Response:
 async def create_token(request: Request) -> Response:
     state = authorize(request, auth_key_allowed=True)
     body = await json_body(request)
-    flag(body, "force")
+    force = flag(body, "force")
     emulator = emulator_of(request)
     with emulator.store.lock:
-        user, token = state.create_token(request.path_params["uid"], body)
+        user, token = state.create_token(request.path_params["uid"], body, force=force)
         shown = user.token_view(token)
     emulator.changed()
     return JSONResponse({"data": shown})

@@ -361,7 +361,7 @@ class SessionManager:
     async def _create_token(self, user: UserRow) -> str:
         """A new CometChat token; an account with no CometChat user yet gets one now."""
         try:
-            return (await self._cometchat.create_auth_token(user.id)).auth_token
+            return (await self._cometchat.create_auth_token(user.id, force=True)).auth_token
         except UserNotFound:
             pass
         # The outbox may create the user at this very moment: either way it then exists.
@@ -371,7 +371,7 @@ class SessionManager:
             )
             if created.auth_token:
                 return created.auth_token
-        return (await self._cometchat.create_auth_token(user.id)).auth_token
+        return (await self._cometchat.create_auth_token(user.id, force=True)).auth_token
 
     async def _or_later(self, minting: Awaitable[str]) -> tuple[str | None, int | None]:
         """The token, or None: for now (and the seconds to wait) while CometChat is out."""
