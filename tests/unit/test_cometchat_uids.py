@@ -58,3 +58,10 @@ def test_any_text_is_either_accepted_as_alpha_dash_or_refused(uid: str) -> None:
         return
     assert 1 <= len(result) <= 100
     assert set(result) <= set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@pytest.mark.parametrize("uid", ["\u212a", "\u212aelvin", "ann\u0130", "\u017fam"])
+def test_a_look_alike_that_lowers_to_ascii_is_refused_not_mapped(uid: str) -> None:
+    # The Kelvin sign lowers to "k", the long s is an "s" to some: another user's uid.
+    with pytest.raises(InvalidUid, match="only letters"):
+        validate_uid(uid)

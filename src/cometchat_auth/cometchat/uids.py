@@ -21,6 +21,7 @@ def validate_uid(uid: str) -> str:
         raise InvalidUid(
             f"a UID has at most {MAX_UID_LENGTH} characters, this one has {len(lowered)}"
         )
-    if not _ALPHA_DASH.fullmatch(lowered):
+    # ASCII checked on what was given: the Kelvin sign lowers to "k", another user's uid.
+    if not uid.isascii() or not _ALPHA_DASH.fullmatch(lowered):
         raise InvalidUid("a UID may contain only letters a-z, digits 0-9, '_' and '-'")
     return lowered
