@@ -57,7 +57,7 @@ def _emulator_keys(path: Path) -> dict[str, str]:
         "rest_api_key": generated.rest_api_key,
         "auth_key": generated.auth_key,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
         json.dump(keys, file)
@@ -103,6 +103,9 @@ def run(settings: Settings, *, host: str, port: int) -> None:
             f"local mode listens on loopback only, not {host!r}: set APP_ENV=production "
             "(with its settings) to serve other machines"
         )
+    # The address served is the one mails link to when PUBLIC_URL is unset (local mode).
+    settings = settings.model_copy(update={"host": host, "port": port})
+    _private_folder(settings.state_dir)
     servers: list[uvicorn.Server] = []
     if not settings.has_cometchat_credentials:
         settings = with_local_emulator(settings)
@@ -122,6 +125,12 @@ def run(settings: Settings, *, host: str, port: int) -> None:
     logging.getLogger("uvicorn.access").addFilter(_redact_access_log)
     print(f"cometchat-auth on http://{host}:{port}  (API docs at /docs)", flush=True)
     asyncio.run(_serve_all(servers))
+
+
+def _private_folder(folder: Path) -> None:
+    """STATE_DIR holds the database, keys and mails: ours alone, even if made before with 0755."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
 
 
 async def _serve_all(servers: list[uvicorn.Server]) -> None:

@@ -208,7 +208,7 @@ def _local_secrets(path: Path) -> dict[str, str]:
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text())
         return stored
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     stored = {
         "secret_key": secrets.token_urlsafe(48),
         "token_encryption_key": Fernet.generate_key().decode(),

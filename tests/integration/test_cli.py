@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import ssl
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from tests.support.auth_server import PASSWORD, isolated_settings, serve_auth
 from tests.support.emulator_view import emulator_user, token_works
 from tests.support.processes import wait_until_up
 from tests.support.servers import free_port
+from tests.support.waiting import eventually
 
 CLI = str(Path(sys.executable).parent / "cometchat-auth")
 
@@ -91,7 +93,6 @@ def local_server(tmp_path: Path) -> Iterator[tuple[str, int, Path, subprocess.Po
     """``cometchat-auth serve`` with no CometChat credentials, on free ports, in a temp folder."""
     port, emulator_port, tls_port = free_port(), free_port(), free_port()
     env = clean_env(
-        PORT=str(port),
         EMULATOR_PORT=str(emulator_port),
         EMULATOR_TLS_PORT=str(tls_port),
         STATE_DIR=str(tmp_path / "var"),
@@ -99,7 +100,8 @@ def local_server(tmp_path: Path) -> Iterator[tuple[str, int, Path, subprocess.Po
         ARGON2_TIME_COST="1",
     )
     process = subprocess.Popen(
-        [CLI, "serve"],
+        # The flags, not PORT: what is served must win over the settings (links in mails).
+        [CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
@@ -147,6 +149,40 @@ def test_serve_in_local_mode_runs_the_emulator_and_its_tokens_work_over_https(
     assert "/auth/login" in output  # the access log is kept...
     assert PASSWORD not in output  # ...without query strings
     assert body["authToken"] not in output
+
+
+def test_state_files_are_readable_by_the_server_s_user_only(
+    local_server: tuple[str, int, Path, subprocess.Popen[str]],
+) -> None:
+    # The database holds password hashes and the audit log (IPs); the folder, keys and mails.
+    url, _, state_dir, _ = local_server
+    with httpx.Client(base_url=url) as client:
+        registered = client.post(
+            "/auth/register", json={"email": "ann@example.com", "password": PASSWORD, "name": "A"}
+        )
+        assert registered.status_code == 201, registered.text
+    database = state_dir / "cometchat-auth.db"
+    files = [database, database.with_name(database.name + "-wal")]
+    files.append(database.with_name(database.name + "-shm"))
+    assert {path.name: stat.S_IMODE(path.stat().st_mode) for path in files} == {
+        path.name: 0o600 for path in files
+    }
+    assert stat.S_IMODE(state_dir.stat().st_mode) == 0o700
+
+
+def test_mail_links_point_at_the_address_served(
+    local_server: tuple[str, int, Path, subprocess.Popen[str]],
+) -> None:
+    # Served with --port, not on PORT's 8000: whoever binds 8000 must not receive the links.
+    url, _, _, _ = local_server
+    with httpx.Client(base_url=url) as client:
+        body = {"email": "ann@example.com", "password": PASSWORD, "name": "Ann"}
+        assert client.post("/auth/register", json=body).status_code == 201
+        forgot = client.post("/auth/password/forgot", json={"email": "ann@example.com"})
+        assert forgot.status_code == 202
+        mails = eventually(lambda: client.get("/dev/mail/index.json").json()["mails"])
+        html = client.get(f"/dev/mail/{mails[0]['name']}").text
+    assert f'href="{url}/reset?token=' in html
 
 
 def test_serve_refuses_production_without_its_settings(tmp_path: Path) -> None:

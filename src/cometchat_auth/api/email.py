@@ -85,7 +85,9 @@ def _valid_for(seconds: float) -> str:
 def public_url(settings: Settings, path: str) -> str:
     # From the settings, never from the request's Host header: a forged Host would send the
     # victim's token to the attacker's site (reset poisoning).
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    # Unset (local mode): the address served, which `serve --host/--port` put in the settings.
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    base = settings.public_url or f"http://{host}:{settings.port}"
     return base.rstrip("/") + path
 
 
