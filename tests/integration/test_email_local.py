@@ -90,3 +90,46 @@ def test_the_mailbox_is_shown_to_this_machine_only(make_server: Server) -> None:
         for path in ("/dev/mail", "/dev/mail/index.json"):
             assert client.get(path, headers=remote).status_code == 404
         assert eventually(lambda: mails(client))  # from this machine itself, the reset mail
+
+
+def _mailbox_with_a_reset(client: httpx.Client) -> None:
+    email = register(client)["user"]["email"]
+    assert client.post("/auth/password/forgot", json={"email": email}).status_code == 202
+    assert eventually(lambda: mails(client))
+
+
+@pytest.mark.parametrize("host", ["attacker.example", "attacker.example:8000", "127.0.0.1.nip.io"])
+def test_the_mailbox_answers_loopback_host_names_only(make_server: Server, host: str) -> None:
+    # DNS rebinding or a tunnel: the peer is this machine, the page asking is someone else's.
+    with make_server() as url, httpx.Client(base_url=url) as client:
+        _mailbox_with_a_reset(client)
+        for path in ("/dev/mail", "/dev/mail/index.json"):
+            answer = client.get(path, headers={"host": host})
+            assert answer.status_code in (400, 404), answer.text
+            assert "reset" not in answer.text.lower()
+
+
+@pytest.mark.parametrize("name", ["127.0.0.1", "localhost", "[::1]"])
+def test_the_mailbox_answers_each_loopback_name(make_server: Server, name: str) -> None:
+    with make_server() as url, httpx.Client(base_url=url) as client:
+        _mailbox_with_a_reset(client)
+        port = url.rsplit(":", 1)[1]
+        for host in (name, f"{name}:{port}"):
+            assert client.get("/dev/mail/index.json", headers={"host": host}).status_code == 200
+
+
+def test_no_cors_headers_on_the_mailbox_even_with_every_origin_allowed(make_server: Server) -> None:
+    # CORS_ORIGINS='*' (local mode): a script on any page the developer opens must not read it.
+    with make_server(cors_origins=["*"]) as url, httpx.Client(base_url=url) as client:
+        _mailbox_with_a_reset(client)
+        origin = {"origin": "https://evil.example"}
+        for path in ("/dev/mail", "/dev/mail/index.json"):
+            answer = client.get(path, headers=origin)
+            assert answer.status_code == 200
+            assert not [h for h in answer.headers if h.startswith("access-control-")]
+            preflight = client.options(
+                path, headers={**origin, "access-control-request-method": "GET"}
+            )
+            assert not [h for h in preflight.headers if h.startswith("access-control-")]
+        # Elsewhere the local-mode convenience still holds.
+        assert client.get("/healthz", headers=origin).headers["access-control-allow-origin"] == "*"

@@ -27,6 +27,7 @@ from cometchat_auth.audit import Event, record
 from cometchat_auth.errors import LIMITED, responses
 from cometchat_auth.mail import MAIL_SEND, Mail, MailFolder
 from cometchat_auth.security.client_ip import is_loopback
+from cometchat_auth.security.hosts import is_loopback_host
 from cometchat_auth.security.ratelimit import email_account
 from cometchat_auth.services import Services
 from cometchat_auth.settings import Settings
@@ -232,11 +233,14 @@ async def forgot_page() -> FileResponse:
 def _local_mailbox(services: Services, request: Request) -> MailFolder:
     """The folder mails go to in local mode without SMTP, shown to this machine only; else 404.
 
-    Every reset link is in it: a server bound to a public interface by mistake must not show it.
+    Every reset link is in it: a server bound to a public interface by mistake must not show it,
+    nor a page of another site (no CORS headers on ``/dev/``, see ``Cors``).
     """
     sender = services.mailer.sender
     peer = request.client.host if request.client else None
-    if not services.settings.local or not isinstance(sender, MailFolder) or not is_loopback(peer):
+    # The Host too: a page whose DNS rebinds to 127.0.0.1 comes from this machine under its name.
+    local = is_loopback(peer) and is_loopback_host(request.headers.get("host"))
+    if not services.settings.local or not isinstance(sender, MailFolder) or not local:
         raise HTTPException(404, "Not Found")
     return sender
 

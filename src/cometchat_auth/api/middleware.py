@@ -60,8 +60,18 @@ class NoPasswordInQuery:
         await self.app(scope, receive, send)
 
 
+#: No other origin may read these, whatever CORS_ORIGINS says: the mailbox holds reset links.
+PRIVATE_PREFIX = "/dev/"
+
+
 class Cors(CORSMiddleware):
-    """Starlette's CORS, with a refused preflight answered in the error envelope."""
+    """Starlette's CORS, with a refused preflight answered in the error envelope; none on /dev/."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PRIVATE_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
