@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Integer, String, and_, delete, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cometchat_auth.settings import Settings
+from cometchat_auth.store.db import dialect_insert
 from cometchat_auth.store.models import Base, UTCDateTime, utcnow
 
 
@@ -81,7 +81,7 @@ class Lockout:
         # then an increment in SQL (SQLite ignores FOR UPDATE).
         if row is None:
             await db.execute(
-                _insert(db)(LockoutRow)
+                dialect_insert(db)(LockoutRow)
                 .values(email_key=email_key, failures=0, first_failure_at=now)
                 .on_conflict_do_nothing()
             )
@@ -127,8 +127,3 @@ class Lockout:
             ),
             LockoutRow.locked_until <= now - self.window,
         )
-
-
-def _insert(db: AsyncSession) -> Callable[..., postgresql.Insert | sqlite.Insert]:
-    """The dialect's INSERT, for its ON CONFLICT."""
-    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert

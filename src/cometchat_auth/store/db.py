@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +13,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -82,3 +83,8 @@ async def open_database(url: str) -> AsyncIterator[Database]:
         yield Database(engine, async_sessionmaker(engine, expire_on_commit=False))
     finally:
         await engine.dispose()
+
+
+def dialect_insert(db: AsyncSession) -> Callable[..., postgresql.Insert | sqlite.Insert]:
+    """The dialect's INSERT, for its ON CONFLICT."""
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
