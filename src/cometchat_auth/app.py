@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from cometchat_auth import __version__, errors
 from cometchat_auth.accounts import email_tokens
-from cometchat_auth.api import auth, chat, email, health, web
+from cometchat_auth.api import auth, chat, devices, email, health, web
 from cometchat_auth.api.middleware import BodyLimit, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
 from cometchat_auth.audit import ClientContext
@@ -53,7 +53,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.transport = transport_for(settings)
     errors.install(app)
-    for router in (auth.router, chat.router, email.router, health.router, web.router):
+    for router in (
+        auth.router,
+        chat.router,
+        devices.router,
+        email.router,
+        health.router,
+        web.router,
+    ):
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoPasswordInQuery)

@@ -107,6 +107,11 @@ class RefreshTokenReused(AppError):
     message = "This refresh token was already used; use the newest one, or sign in again."
 
 
+class SessionNotFound(AppError):
+    status, code = 404, "SESSION_NOT_FOUND"
+    message = "No live session of this account has this id."
+
+
 class EmailTaken(AppError):
     status, code = 409, "EMAIL_TAKEN"
     message = "An account with this email already exists."

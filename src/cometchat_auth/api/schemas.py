@@ -129,6 +129,20 @@ class AuthOut(TokenOut):
     expires_in: int
 
 
+class DeviceOut(Camel):
+    """One live session, as the account's owner sees it in "Your devices"."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    #: A short label from the User-Agent header: "Firefox on Linux".
+    device: str
+    user_agent: str | None
+    ip: str | None
+    #: The session this request was made with.
+    current: bool
+
+
 class HealthOut(Camel):
     status: Literal["ok"] = "ok"
 

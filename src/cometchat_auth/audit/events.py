@@ -21,6 +21,7 @@ class Event(enum.StrEnum):
     LOCKED_OUT = "locked_out"
     LOGOUT = "logout"
     LOGOUT_ALL = "logout_all"
+    SESSION_REVOKED = "session_revoked"
     REFRESH_REUSED = "refresh_reused"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name, not a secret)
     ACCOUNT_DELETED = "account_deleted"

@@ -111,6 +111,10 @@ export const login = async (email, password) =>
 
 export const me = () => authed("GET", "/auth/me");
 
+export const sessions = () => authed("GET", "/auth/sessions");
+
+export const endSession = (id) => authed("DELETE", `/auth/sessions/${encodeURIComponent(id)}`);
+
 export const cometchatToken = () => authed("POST", "/cometchat/token");
 
 /** Whether this page may hold a session at all (bearer: only while tokens are in memory). */

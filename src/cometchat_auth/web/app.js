@@ -3,6 +3,7 @@
 
 import * as api from "./api.js";
 import * as chat from "./chat.js";
+import { showDevices } from "./devices.js";
 import { explain, handle } from "./forms.js";
 import { $, fail, offerLocalMail, say } from "./page.js";
 
@@ -69,6 +70,7 @@ async function showSignedIn(user, status, { focus = true } = {}) {
     : notInChat(status);
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
+  await showDevices(signOut);
   if (focus) $("signed-in-title").focus();
 }
 
