@@ -1,4 +1,4 @@
-""" "Your devices" on the demo page: another device signed out from here loses its CometChat token."""
+"""The demo page's "Your devices": signing another device out deletes its CometChat token."""
 
 from __future__ import annotations
 
