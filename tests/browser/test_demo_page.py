@@ -181,7 +181,7 @@ def test_sign_out_logs_out_the_sdk_and_deletes_the_cometchat_token(
     expect_signed_in(page, "Edsger Dijkstra", uid)
     assert answer["authToken"] in valid_tokens(emulator, uid)
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     expect(page.get_by_role("status")).to_have_text("Signed out.")
     expect(page.locator("#sign-in").get_by_label("Email")).to_be_focused()
@@ -331,7 +331,7 @@ def test_bearer_sign_out_after_the_access_token_expired(
     expect_signed_in(page, "Donald Knuth", uid)
     page.wait_for_timeout(2_500)  # the access token in the page's memory has expired
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
 
     expect(page.get_by_role("status")).to_have_text("Signed out.")
     expect(page.get_by_role("alert")).to_be_hidden()
