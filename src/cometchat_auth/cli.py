@@ -77,6 +77,16 @@ def serve(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (for deploy pipelines); safe beside starting servers."""
+    from cometchat_auth.settings import Settings
+    from cometchat_auth.store.db import migrate_database
+
+    revision = migrate_database(Settings().database_url)
+    typer.echo(f"database migrated to {revision}")
+
+
 users = typer.Typer(help="Manage accounts and their CometChat users, as an operator.")
 app.add_typer(users, name="users")
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from cometchat_auth.store.migration_lock import file_lock, hold_advisory_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -69,9 +72,37 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def migrate(engine: AsyncEngine) -> None:
-    """Apply every Alembic migration not yet applied."""
-    async with engine.begin() as connection:
+    """Apply every Alembic migration not yet applied, one process at a time.
+
+    Whoever waited on the lock finds the work done and applies nothing.
+    """
+    async with _sqlite_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            await hold_advisory_lock(connection)
         await connection.run_sync(_upgrade)
+
+
+def _sqlite_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
+    """A file lock beside a SQLite database file; nothing for other databases."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return file_lock(Path(f"{database}.migrate-lock"))
+    return nullcontext()
+
+
+def migrate_database(url: str) -> str:
+    """``cometchat-auth migrate``: apply the migrations; returns the revision now current."""
+
+    async def run() -> str:
+        engine = create_engine(url)
+        try:
+            await migrate(engine)
+            async with engine.connect() as connection:
+                return str(await connection.scalar(text("SELECT version_num FROM alembic_version")))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 @asynccontextmanager
