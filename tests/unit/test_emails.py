@@ -12,9 +12,40 @@ def test_domain_is_normalised_and_the_key_ignores_case() -> None:
     assert email_key("Ann@Example.com") == email_key("ann@example.com") == "ann@example.com"
 
 
-def test_compatibility_forms_fold_to_one_key() -> None:
-    # A fullwidth letter is the same mailbox to a person reading it.
-    assert email_key("\uff21nn@example.com") == email_key("ann@example.com")
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        # IDNA 2008 / UTS #46 non-transitional: ß and ς are letters of their own in a domain.
+        ("alice@straße.de", "alice@strasse.de"),
+        ("alice@οδος.gr", "alice@οδοσ.gr"),
+        # The local part is the mail server's to interpret: no compatibility or full case folding.
+        ("stra\u00dfe@example.com", "strasse@example.com"),
+        ("\uff21nn@example.com", "ann@example.com"),
+        ("\ufb01@example.com", "fi@example.com"),
+    ],
+)
+def test_addresses_that_can_belong_to_different_people_never_share_a_key(
+    one: str, other: str
+) -> None:
+    assert email_key(one) != email_key(other)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("alice@STRAẞE.DE", "alice@straße.de"),
+        ("alice@xn--strae-oqa.de", "alice@straße.de"),
+        ("ALICE@Example.COM", "alice@example.com"),
+        ("ÄNN@example.com", "änn@example.com"),
+        ("A\u0308nn@example.com", "änn@example.com"),  # NFC: one mailbox, however it is composed
+    ],
+)
+def test_the_same_mailbox_typed_in_another_case_shares_its_key(one: str, other: str) -> None:
+    assert email_key(one) == email_key(other)
+
+
+def test_the_key_keeps_the_domain_in_unicode_lower_case() -> None:
+    assert email_key("Alice@XN--STRAE-OQA.de") == "alice@straße.de"
 
 
 @pytest.mark.parametrize("address", ["", "ann", "ann@", "@example.com", "ann@@example.com"])

@@ -42,7 +42,7 @@ class UserRow(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    #: NFKC + casefold of the normalised address: one account per mailbox, whatever the case.
+    #: ``accounts.emails.email_key``: one account per mailbox, whatever the case.
     email_key: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     avatar: Mapped[str | None] = mapped_column(String(3000))
