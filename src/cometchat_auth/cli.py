@@ -124,6 +124,26 @@ def users_delete(
     operator.run(operator.delete_user(email))
 
 
+@users.command("disable")
+def users_disable(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+) -> None:
+    """Sign the account out everywhere, refuse its sign-ins, deactivate its CometChat user."""
+    from cometchat_auth import operator
+
+    operator.run(operator.disable_user(email))
+
+
+@users.command("enable")
+def users_enable(
+    email: Annotated[str, typer.Argument(help="The account's email address.")],
+) -> None:
+    """Let a disabled account sign in again and reactivate its CometChat user."""
+    from cometchat_auth import operator
+
+    operator.run(operator.enable_user(email))
+
+
 outbox = typer.Typer(help="CometChat (and mail) jobs not yet done: list them, run them again.")
 app.add_typer(outbox, name="outbox")
 

@@ -11,7 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from cometchat_auth.accounts import disabling
 from cometchat_auth.accounts import service as accounts
 from cometchat_auth.cometchat import CometChatError
 from cometchat_auth.errors import AppError
@@ -70,13 +72,46 @@ async def list_users() -> None:
 
 async def delete_user(email: str) -> None:
     async with _services() as services, services.database.sessionmaker() as db:
-        user = await accounts.find_by_email(db, email)
-        if user is None:
-            raise ValueError(f"no account for {email}")
+        user = await _account(db, email)
         await accounts.delete_account(db, services.cometchat_jobs, user)
         await db.commit()
         console.print(f"deleted {user.email}")
         await _catch_up(services, user.id)
+
+
+async def disable_user(email: str) -> None:
+    await _set_disabled(email, disabled=True)
+
+
+async def enable_user(email: str) -> None:
+    await _set_disabled(email, disabled=False)
+
+
+async def _set_disabled(email: str, *, disabled: bool) -> None:
+    async with _services() as services, services.database.sessionmaker() as db:
+        user = await _account(db, email)
+        if disabled:
+            # Sessions first: their CometChat tokens are flushed before the user is deactivated.
+            await services.sessions.end_all(db, user.id, "disabled", flush=True)
+        change = disabling.disable if disabled else disabling.enable
+        if not await change(db, services.cometchat_jobs, user):
+            console.print(f"{user.email} is {'already' if disabled else 'not'} disabled")
+            return
+        await db.commit()
+        if disabled:
+            console.print(
+                f"disabled {user.email}: signed out everywhere, CometChat user deactivated"
+            )
+        else:
+            console.print(f"enabled {user.email}: it may sign in, CometChat user reactivated")
+        await _catch_up(services, user.id)
+
+
+async def _account(db: AsyncSession, email: str) -> UserRow:
+    user = await accounts.find_by_email(db, email)
+    if user is None:
+        raise ValueError(f"no account for {email}")
+    return user
 
 
 async def _catch_up(services: Services, uid: str) -> None:

@@ -111,8 +111,9 @@ async def authenticate(
 ) -> UserRow:
     """The account these credentials open, else InvalidCredentials (one answer for both).
 
-    Unknown email, wrong password and a locked account answer alike, after the same hashing
-    work. A failure is committed here (its count and audit event), since the error rolls back.
+    Unknown email, wrong password, a locked and a disabled account answer alike, after the same
+    hashing work. A failure is committed here (its count and audit event), since the error
+    rolls back.
     """
     key = _email_key_or_none(email)
     user = None if key is None else await _find_by_key(db, key)
@@ -124,7 +125,8 @@ async def authenticate(
             wait = int(verdict.locked_for.total_seconds())
             record(db, Event.LOCKED_OUT, user_id=user.id if user else None, email=key, seconds=wait)
         ok = verdict.allowed
-    if not ok or user is None:
+    # A disabled account answers as a wrong password does: nothing tells the two apart.
+    if not ok or user is None or user.disabled_at is not None:
         record(db, Event.LOGIN_FAILED, user_id=user.id if user else None, email=key)
         await db.commit()
         raise InvalidCredentials

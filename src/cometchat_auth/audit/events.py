@@ -25,6 +25,8 @@ class Event(enum.StrEnum):
     REFRESH_REUSED = "refresh_reused"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name, not a secret)
     ACCOUNT_DELETED = "account_deleted"
+    ACCOUNT_DISABLED = "account_disabled"
+    ACCOUNT_ENABLED = "account_enabled"
     COMETCHAT_TOKEN_MINTED = "cometchat_token_minted"  # noqa: S105 (an event name, not a secret)
     COMETCHAT_TOKEN_REVOKED = "cometchat_token_revoked"  # noqa: S105 (an event name, not a secret)
 

@@ -187,6 +187,11 @@ class CometChatClient:
         """Deactivate the user, or with ``permanent=True`` erase it with its messages."""
         await self._data("DELETE", f"/users/{validate_uid(uid)}", json={"permanent": permanent})
 
+    async def reactivate_users(self, uids: Sequence[str]) -> None:
+        """Reactivate deactivated users (``delete_user`` without ``permanent``); others stay."""
+        body = {"uidsToActivate": [validate_uid(uid) for uid in uids]}
+        await self._data("PUT", "/users", json=body)
+
     def list_users(
         self,
         *,

@@ -9,7 +9,7 @@ from starlette.routing import Route
 from .access import authorize
 from .pagination import page_response
 from .runtime import emulator_of
-from .validation import flag, json_body, query_flag, user_body
+from .validation import flag, json_body, query_flag, uid_list, user_body
 
 
 def success(message: str) -> JSONResponse:
@@ -69,6 +69,17 @@ async def delete_user(request: Request) -> Response:
     return success(f"User with {uid} has been deleted successfully.")
 
 
+async def reactivate_users(request: Request) -> Response:
+    state = authorize(request)
+    uids = uid_list(await json_body(request), "uidsToActivate")
+    emulator = emulator_of(request)
+    with emulator.store.lock:
+        done = state.reactivate_users(uids)
+    emulator.changed()
+    # [SPEC reactivate-users] names the answer's key so; unverified against CometChat itself.
+    return JSONResponse({"data": {"nonDeactivatedUids": done}})
+
+
 async def create_token(request: Request) -> Response:
     state = authorize(request, auth_key_allowed=True)
     body = await json_body(request)
@@ -119,6 +130,7 @@ async def flush_tokens(request: Request) -> Response:
 routes = [
     Route("/users", create_user, methods=["POST"]),
     Route("/users", list_users, methods=["GET"]),
+    Route("/users", reactivate_users, methods=["PUT"]),
     Route("/users/{uid}", get_user, methods=["GET"]),
     Route("/users/{uid}", update_user, methods=["PUT"]),
     Route("/users/{uid}", delete_user, methods=["DELETE"]),

@@ -119,6 +119,16 @@ class AppState:
         else:
             user.deactivated_at = self.now()
 
+    def reactivate_users(self, uids: list[str]) -> list[str]:
+        """Reactivate the deactivated users among ``uids``; returns those reactivated."""
+        done = []
+        for uid in uids:
+            user = self.users.get(uid)
+            if user is not None and user.deactivated_at is not None:
+                user.deactivated_at = None
+                done.append(user.uid)
+        return done
+
     def list_users(
         self, search: str | None, with_deactivated: bool, only_deactivated: bool
     ) -> list[UserRecord]:

@@ -85,6 +85,14 @@ def user_body(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return clean
 
 
+def uid_list(body: dict[str, Any], key: str) -> list[str]:
+    """A required array of uids (the bulk deactivate and reactivate bodies), lower-cased."""
+    uids = body.get(key)
+    if not isinstance(uids, list) or not uids or not all(isinstance(uid, str) for uid in uids):
+        raise bad_request({key: [f"The {key} must be a non-empty array of uids."]})
+    return [uid.lower() for uid in uids]
+
+
 def flag(body: dict[str, Any], key: str) -> bool:
     """A boolean body field that defaults to false; anything but a boolean is ERR_BAD_REQUEST."""
     value = body.get(key, False)

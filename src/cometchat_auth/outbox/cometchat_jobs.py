@@ -34,6 +34,8 @@ from cometchat_auth.store import UserRow
 CREATE_USER = "cometchat.create_user"
 UPDATE_USER = "cometchat.update_user"
 DELETE_USER = "cometchat.delete_user"
+DEACTIVATE_USER = "cometchat.deactivate_user"
+REACTIVATE_USER = "cometchat.reactivate_user"
 DELETE_TOKEN = "cometchat.delete_token"  # noqa: S105 (a job kind, not a secret)
 FLUSH_TOKENS = "cometchat.flush_tokens"
 
@@ -49,6 +51,8 @@ class CometChatJobs:
             (CREATE_USER, self._create_user),
             (UPDATE_USER, self._update_user),
             (DELETE_USER, self._delete_user),
+            (DEACTIVATE_USER, self._deactivate_user),
+            (REACTIVATE_USER, self._reactivate_user),
             (DELETE_TOKEN, self._delete_token),
             (FLUSH_TOKENS, self._flush_tokens),
         ):
@@ -64,6 +68,12 @@ class CometChatJobs:
 
     async def delete_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, DELETE_USER, {"uid": uid}, ordering_key=uid)
+
+    async def deactivate_user(self, db: AsyncSession, uid: str) -> Job:
+        return await self.outbox.enqueue(db, DEACTIVATE_USER, {"uid": uid}, ordering_key=uid)
+
+    async def reactivate_user(self, db: AsyncSession, uid: str) -> Job:
+        return await self.outbox.enqueue(db, REACTIVATE_USER, {"uid": uid}, ordering_key=uid)
 
     async def delete_token(self, db: AsyncSession, uid: str, token: str) -> Job:
         payload = {"uid": uid, "token": token}
@@ -136,6 +146,15 @@ class CometChatJobs:
     async def _delete_user(self, payload: dict[str, Any]) -> None:
         with contextlib.suppress(UserNotFound):  # already gone
             await self._call(lambda: self._client.delete_user(payload["uid"], permanent=True))
+
+    async def _deactivate_user(self, payload: dict[str, Any]) -> None:
+        # Missing: already deactivated (a second run), or never created; either way not active.
+        with contextlib.suppress(UserNotFound):
+            await self._call(lambda: self._client.delete_user(payload["uid"], permanent=False))
+
+    async def _reactivate_user(self, payload: dict[str, Any]) -> None:
+        # Reactivating an active user changes nothing: a second run is harmless.
+        await self._call(lambda: self._client.reactivate_users([payload["uid"]]))
 
     async def _delete_token(self, payload: dict[str, Any]) -> None:
         # Already gone, or gone with its user: done either way.

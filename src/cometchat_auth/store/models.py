@@ -48,6 +48,8 @@ class UserRow(Base):
     avatar: Mapped[str | None] = mapped_column(String(3000))
     password_hash: Mapped[str] = mapped_column(String(255))
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set by an operator: no sign-in, no session, the CometChat user deactivated.
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
