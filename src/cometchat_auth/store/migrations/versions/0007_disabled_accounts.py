@@ -1,7 +1,7 @@
 """Disabled accounts: when an operator disabled the account (NULL while it may sign in).
 
 Revision ID: disabled_accounts
-Revises: identity
+Revises: email_keys
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from cometchat_auth.store.models import UTCDateTime
 
 revision = "disabled_accounts"
-down_revision = "identity"
+down_revision = "email_keys"
 branch_labels = None
 depends_on = None
 
