@@ -175,6 +175,36 @@ def test_a_fullwidth_look_alike_is_another_mailbox_not_the_account(client: httpx
     assert register(client, email=twin)["user"]["id"] != first["user"]["id"]
 
 
+SPOOFING_NAMES = [
+    pytest.param("Ann\u202egnp.exe", id="right-to-left-override"),
+    pytest.param("\u2067Admin\u2069", id="right-to-left-isolate"),
+    pytest.param("Ad\u200bmin", id="zero-width-space"),
+    pytest.param("Admin\u200d", id="zero-width-joiner"),
+    pytest.param("\ufeffAdmin", id="byte-order-mark"),
+    pytest.param("Ann\u0007", id="bell"),
+    pytest.param("Ann\nAdmin: reset your password", id="newline"),
+    pytest.param("Ann\u2028Admin", id="line-separator"),
+]
+
+
+@pytest.mark.parametrize("name", SPOOFING_NAMES)
+def test_names_with_format_or_control_characters_are_a_422(client: httpx.Client, name: str) -> None:
+    # They reorder or hide what others see of the name in chat: display spoofing.
+    body = {"email": new_email(), "password": PASSWORD, "name": name}
+    answer = client.post("/auth/register", json=body)
+    assert answer.status_code == 422, answer.text
+    assert error_code(answer) == "VALIDATION_ERROR"
+    headers = bearer(register(client))
+    renamed = client.patch("/auth/me", json={"name": name}, headers=headers)
+    assert renamed.status_code == 422, renamed.text
+    assert error_code(renamed) == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("name", ["Zoë Ångström", "李小龍", "محمد", "Ana-María O'Neil"])
+def test_names_in_any_script_are_kept(client: httpx.Client, name: str) -> None:
+    assert register(client, name=name)["user"]["name"] == name
+
+
 SQL_AND_HTML = [
     "Robert'); DROP TABLE users;--",
     "' OR '1'='1",

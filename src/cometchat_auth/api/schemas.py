@@ -16,13 +16,18 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from cometchat_auth.accounts.emails import normalize_email
+from cometchat_auth.accounts.names import check_display_name
 from cometchat_auth.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
 #: At login any length up to the maximum is checked against the hash; the policy applies on set.
 LoginPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_LENGTH)]
 NewPassword = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=MAX_LENGTH)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(check_display_name),
+]
 AvatarUrl = Annotated[str, StringConstraints(max_length=3000, pattern=r"^https?://\S+$")]
 
 
