@@ -68,8 +68,8 @@ def serve(
     from cometchat_auth.serving import configure_logging, run
     from cometchat_auth.settings import Settings, SettingsError
 
-    configure_logging()
     settings = Settings()
+    configure_logging(settings)
     try:
         run(settings, host=host or settings.host, port=port or settings.port)
     except SettingsError as exc:

@@ -76,7 +76,8 @@ def _emulator_servers(settings: Settings) -> list[uvicorn.Server]:
     )
     app = create_app(config)
     certfile, keyfile = ensure_certificate(directory)
-    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning"}
+    # log_config None: the logging set up at start (LOG_FORMAT) stays as it is.
+    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning", "log_config": None}
     return [
         # The emulator's state is loaded and saved by one of the two servers only.
         uvicorn.Server(uvicorn.Config(app, port=settings.emulator_port, lifespan="on", **common)),
@@ -119,7 +120,9 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         print(f"  REST API key kept in {directory / 'keys.json'} (the admin listing needs it)")
     app = create_app(settings)
     # proxy_headers off: only TRUSTED_PROXIES decide whether X-Forwarded-For is believed.
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, log_level="info", proxy_headers=False
+    )
     servers.append(uvicorn.Server(config))
     # After uvicorn configured its loggers: a refused request's query string may carry a password.
     logging.getLogger("uvicorn.access").addFilter(_redact_access_log)
@@ -150,6 +153,8 @@ def _redact_access_log(record: logging.LogRecord) -> bool:
     return True
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def configure_logging(settings: Settings) -> None:
+    """LOG_FORMAT and LOG_LEVEL, for every logger of the process (uvicorn's too)."""
+    from cometchat_auth.ops.logs import configure_logging as configure
+
+    configure(settings.logs_as, settings.log_level)

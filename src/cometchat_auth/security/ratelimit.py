@@ -21,6 +21,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from cometchat_auth.accounts.emails import email_key
 from cometchat_auth.errors import RateLimitUnavailable, TooManyRequests
+from cometchat_auth.ops.metrics import RATE_LIMITED
 from cometchat_auth.security.client_ip import ip_limit_key
 from cometchat_auth.settings import Settings
 
@@ -108,6 +109,7 @@ class RateLimits:
             except Exception as exc:
                 log.error("rate-limit storage failed: %s", type(exc).__name__)
                 raise RateLimitUnavailable from None
+            RATE_LIMITED.labels(action).inc()
             raise TooManyRequests(retry_after=max(1, math.ceil(reset - self._clock())))
 
     async def aclose(self) -> None:
