@@ -197,7 +197,7 @@ class CometChatClient:
     async def reactivate_users(self, uids: Sequence[str]) -> None:
         """Reactivate deactivated users (``delete_user`` without ``permanent``); others stay."""
         body = {"uidsToActivate": [validate_uid(uid) for uid in uids]}
-        await self._data("PUT", "/users", json=body)
+        await self._data("reactivate_users", "PUT", "/users", json=body)
 
     def list_users(
         self,
