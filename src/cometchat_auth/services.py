@@ -91,7 +91,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     if settings.secret_key is None:
         raise SettingsError("no SECRET_KEY")
     async with (
-        open_database(settings.database_url) as database,
+        open_database(settings.database_url, max_wait=settings.database_timeout) as database,
         cometchat_client(settings) as client,
         aclosing(RateLimits.from_settings(settings)) as limits,
     ):

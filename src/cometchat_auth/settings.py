@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, gt=0)
 
     database_url: str = "sqlite+aiosqlite:///var/cometchat-auth.db"
+    #: Seconds to connect, to wait for a pooled connection, and per statement: an unreachable or
+    #: blackholed database gives a quick 503, never a hang.
+    database_timeout: float = Field(5.0, gt=0)
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
 

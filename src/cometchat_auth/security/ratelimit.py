@@ -112,6 +112,18 @@ class RateLimits:
             RATE_LIMITED.labels(action).inc()
             raise TooManyRequests(retry_after=max(1, math.ceil(reset - self._clock())))
 
+    @property
+    def shared(self) -> bool:
+        """Whether the counts live in Redis (then readiness depends on it)."""
+        return isinstance(self._storage, RedisStorage)
+
+    async def storage_answers(self) -> bool:
+        """Whether the storage answers now (Redis: a PING)."""
+        try:
+            return bool(await self._storage.check())
+        except Exception:
+            return False
+
     async def aclose(self) -> None:
         """Close the Redis connections (memory storage has none)."""
         if isinstance(self._storage, RedisStorage) and isinstance(
