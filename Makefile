@@ -43,8 +43,18 @@ emulator: $(STAMP)
 test: setup
 	$(BIN)/pytest
 
-bench: setup
+# The bench's peers (the tutorial's Express server, the upstream stub) come from npm, pinned by
+# bench/package-lock.json; wrk from Debian's packages.
+BENCH_NODE := bench/node_modules/.installed
+
+bench: setup $(BENCH_NODE)
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m bench
+
+$(BENCH_NODE): bench/package.json bench/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix bench
+	touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -52,4 +62,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache bench/node_modules

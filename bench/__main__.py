@@ -1,8 +1,9 @@
-"""Run every benchmark in turn."""
+"""Run every benchmark in turn: the side-by-side comparison first, then the older ones."""
 
-from bench import forgot_timing, login_load, login_timing
+from bench import compare, forgot_timing, login_load, login_timing
 
 if __name__ == "__main__":
+    compare.main()
     login_timing.main()
     forgot_timing.main()
     login_load.main()

@@ -12,18 +12,15 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
-from tests.support.processes import wait_until_up
-from tests.support.servers import free_port, serve
+from tests.support.servers import serve
 
+from bench.server import APP_ID, REST_API_KEY, running_server
 from cometchat_auth.emulator import AppKeys, EmulatorConfig
 from cometchat_auth.emulator import create_app as create_emulator
 
@@ -31,60 +28,11 @@ ACCOUNTS = 100
 CONCURRENCY = 16
 SECONDS = 20.0
 PASSWORD = "a long enough bench password"
-UNLIMITED = "1000000/minute"
-KEYS = AppKeys("benchapp", "bench-rest-key-0123456789", "bench-auth-key-0123456789")
-
-
-def _server_env(folder: Path, port: int, emulator_url: str) -> dict[str, str]:
-    limits = {
-        f"RATE_LIMIT_{action}_{scope}": UNLIMITED
-        for action in ("LOGIN", "REGISTER", "REFRESH", "MINT", "RESET")
-        for scope in ("IP", "ACCOUNT")
-    }
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "APP_ENV": "production",
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        # BENCH_DATABASE_URL runs the same load on another database (an empty PostgreSQL one).
-        "DATABASE_URL": os.environ.get(
-            "BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{folder}/bench.db"
-        ),
-        "STATE_DIR": str(folder / "state"),
-        "SECRET_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
-        "TOKEN_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "COMETCHAT_APP_ID": KEYS.app_id,
-        "COMETCHAT_REST_API_KEY": KEYS.rest_api_key,
-        "COMETCHAT_API_BASE": f"{emulator_url}/v3",
-        "CORS_ORIGINS": "https://app.example",
-        "PUBLIC_URL": "https://auth.example",
-        "LOCKOUT_THRESHOLD": "1000000",
-        **limits,
-    }
+KEYS = AppKeys(APP_ID, REST_API_KEY, "bench-auth-key-0123456789")
 
 
 def _database_name() -> str:
     return os.environ.get("BENCH_DATABASE_URL", "sqlite").split(":", 1)[0]
-
-
-def _start_server(folder: Path, emulator_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cli = str(Path(sys.executable).with_name("cometchat-auth"))
-    with (folder / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [cli, "serve"],
-            env=_server_env(folder, port, emulator_url),
-            cwd=folder,
-            stdout=log,
-            stderr=log,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/healthz", process, output=(folder / "server.log").read_text)
-    except BaseException:
-        process.kill()
-        raise
-    return process, url
 
 
 class Tally:
@@ -152,13 +100,15 @@ def main() -> None:
         tempfile.TemporaryDirectory() as folder,
         serve(create_emulator(EmulatorConfig(apps=[KEYS], rate_limit_per_minute=10**9))) as emu,
     ):
-        process, url = _start_server(Path(folder), emu)
-        try:
-            emails = asyncio.run(_register(url, ACCOUNTS))
-            logins, health, elapsed = asyncio.run(_load(url, emails))
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+        database = f"sqlite+aiosqlite:///{folder}/bench.db"
+        with running_server(
+            Path(folder),
+            api_base=f"{emu}/v3",
+            # BENCH_DATABASE_URL runs the same load on another database (an empty PostgreSQL one).
+            database_url=os.environ.get("BENCH_DATABASE_URL", database),
+        ) as server:
+            emails = asyncio.run(_register(server.url, ACCOUNTS))
+            logins, health, elapsed = asyncio.run(_load(server.url, emails))
     print(
         f"login load: {CONCURRENCY} clients for {elapsed:.0f} s, each sign-in followed by a "
         f"sign-out (argon2id m=19456 KiB, t=2, p=1; {_database_name()}; emulator on loopback)"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -17,27 +15,6 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Keep ``cometchat-auth COMMAND`` form even while only one command exists."""
-
-
-@contextlib.contextmanager
-def database_errors() -> Iterator[None]:
-    """The database away ends a command with one clear line and exit status 3, no traceback.
-
-    Each command's writes are one transaction: the failed ones changed nothing.
-    """
-    from cometchat_auth.store.outage import is_database_outage
-
-    try:
-        yield
-    except Exception as exc:
-        if not is_database_outage(exc):
-            raise
-        typer.echo(
-            f"error: the database cannot be reached ({type(exc).__name__}); nothing was"
-            " changed, try again",
-            err=True,
-        )
-        raise typer.Exit(3) from None
 
 
 @app.command()
@@ -86,15 +63,21 @@ def emulator(
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (PORT).")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Server processes (WORKERS; 1 in local mode, one per core in production)."
+        ),
+    ] = None,
 ) -> None:
     """Run the auth server; with no CometChat credentials, the local emulator runs beside it."""
     from cometchat_auth.serving import configure_logging, run
     from cometchat_auth.settings import Settings, SettingsError
 
+    configure_logging()
     settings = Settings()
-    configure_logging(settings)
     try:
-        run(settings, host=host or settings.host, port=port or settings.port)
+        run(settings, host=host or settings.host, port=port or settings.port, workers=workers)
     except SettingsError as exc:
         typer.echo(f"cannot start: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -106,8 +89,7 @@ def migrate() -> None:
     from cometchat_auth.settings import Settings
     from cometchat_auth.store.db import migrate_database
 
-    with database_errors():
-        revision = migrate_database(Settings().database_url)
+    revision = migrate_database(Settings().database_url)
     typer.echo(f"database migrated to {revision}")
 
 
@@ -124,8 +106,7 @@ def users_create(
     """Create an account and its CometChat user."""
     from cometchat_auth import operator
 
-    with database_errors():
-        operator.run(operator.create_user(email=email, name=name, password=password))
+    operator.run(operator.create_user(email=email, name=name, password=password))
 
 
 @users.command("list")
@@ -133,8 +114,7 @@ def users_list() -> None:
     """List the accounts."""
     from cometchat_auth import operator
 
-    with database_errors():
-        operator.run(operator.list_users())
+    operator.run(operator.list_users())
 
 
 @users.command("delete")
@@ -147,8 +127,7 @@ def users_delete(
 
     if not yes:
         typer.confirm(f"Delete {email} and its CometChat user?", abort=True)
-    with database_errors():
-        operator.run(operator.delete_user(email))
+    operator.run(operator.delete_user(email))
 
 
 @users.command("disable")
@@ -183,8 +162,7 @@ def outbox_list(
     from cometchat_auth.outbox import admin
     from cometchat_auth.settings import Settings
 
-    with database_errors():
-        admin.show(Settings().database_url, failed_only=failed)
+    admin.show(Settings().database_url, failed_only=failed)
 
 
 @outbox.command("retry")
@@ -200,8 +178,7 @@ def outbox_retry(
 
     if (job_id is None) != every:
         raise typer.BadParameter("give a job ID or --all, not both")
-    with database_errors():
-        changed = admin.retry(Settings().database_url, job_id)
+    changed = admin.retry(Settings().database_url, job_id)
     if job_id is not None and not changed:
         typer.echo(f"no job {job_id} to retry (done, or being run right now)", err=True)
         raise typer.Exit(1)
@@ -221,7 +198,6 @@ def audit(
     from cometchat_auth.settings import Settings
 
     try:
-        with database_errors():
-            show(Settings().database_url, email=user, since=since, limit=limit)
+        show(Settings().database_url, email=user, since=since, limit=limit)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -1,24 +1,34 @@
 """Run the server; in local mode with no CometChat credentials, the emulator runs beside it.
 
-Both share one process and event loop: the HTTP port serves the server's own client, the HTTPS
-port the browser SDK (which hard-codes https). Keys and state live in STATE_DIR across restarts.
+The emulator's HTTP port serves the server's own client, its HTTPS port the browser SDK (which
+hard-codes https). Keys and state live in STATE_DIR across restarts. With ``--workers N`` the
+server is N processes on one socket, under uvicorn's supervisor; the emulator stays one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import re
+import threading
+import time
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 from pydantic import SecretStr
+from uvicorn.supervisors import Multiprocess
 
 from cometchat_auth.security.client_ip import is_loopback
-from cometchat_auth.settings import Settings, SettingsError
+from cometchat_auth.settings import Settings, SettingsError, prepare
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 LOCAL_APP_ID = "local-app"
 
@@ -76,8 +86,7 @@ def _emulator_servers(settings: Settings) -> list[uvicorn.Server]:
     )
     app = create_app(config)
     certfile, keyfile = ensure_certificate(directory)
-    # log_config None: the logging set up at start (LOG_FORMAT) stays as it is.
-    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning", "log_config": None}
+    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning"}
     return [
         # The emulator's state is loaded and saved by one of the two servers only.
         uvicorn.Server(uvicorn.Config(app, port=settings.emulator_port, lifespan="on", **common)),
@@ -94,10 +103,12 @@ def _emulator_servers(settings: Settings) -> list[uvicorn.Server]:
     ]
 
 
-def run(settings: Settings, *, host: str, port: int) -> None:
-    """Serve until interrupted; raises SettingsError when the settings cannot start a server."""
-    from cometchat_auth.app import create_app
+def run(settings: Settings, *, host: str, port: int, workers: int | None = None) -> None:
+    """Serve until interrupted; raises SettingsError when the settings cannot start a server.
 
+    One worker serves in this process; more are processes sharing one listening socket, each
+    with the settings read here. The local emulator runs once, in this process, either way.
+    """
     if settings.local and not is_loopback(host):
         # Local mode shows every mail at /dev/mail and fills in its own secrets: this machine only.
         raise SettingsError(
@@ -107,10 +118,10 @@ def run(settings: Settings, *, host: str, port: int) -> None:
     # The address served is the one mails link to when PUBLIC_URL is unset (local mode).
     settings = settings.model_copy(update={"host": host, "port": port})
     _private_folder(settings.state_dir)
-    servers: list[uvicorn.Server] = []
+    emulator: list[uvicorn.Server] = []
     if not settings.has_cometchat_credentials:
         settings = with_local_emulator(settings)
-        servers += _emulator_servers(settings)
+        emulator = _emulator_servers(settings)
         directory = emulator_dir(settings)
         app_id = settings.cometchat_app_id
         print(f"No CometChat credentials: using the local emulator, app id {app_id!r}")
@@ -118,16 +129,75 @@ def run(settings: Settings, *, host: str, port: int) -> None:
         print(f"  Client:    https://{settings.cometchat_client_host}  (the browser SDK)")
         print(f"  Certificate: {directory / 'cert.pem'}")
         print(f"  REST API key kept in {directory / 'keys.json'} (the admin listing needs it)")
-    app = create_app(settings)
-    # proxy_headers off: only TRUSTED_PROXIES decide whether X-Forwarded-For is believed.
-    config = uvicorn.Config(
-        app, host=host, port=port, log_config=None, log_level="info", proxy_headers=False
-    )
-    servers.append(uvicorn.Server(config))
-    # After uvicorn configured its loggers: a refused request's query string may carry a password.
-    logging.getLogger("uvicorn.access").addFilter(_redact_access_log)
+    # Local-mode secrets are made once here, never by workers racing to write the same file.
+    settings = prepare(settings)
+    workers = workers or settings.worker_count
+    config = _server_config(settings, host=host, port=port, workers=workers)
+    _redact_access_logs()  # the emulator's lines too, in this process
     print(f"cometchat-auth on http://{host}:{port}  (API docs at /docs)", flush=True)
-    asyncio.run(_serve_all(servers))
+    if workers == 1:
+        # Emulator first: the server's signal handler is then the one called first, so it
+        # stops (letting its requests finish) while the emulator still answers them.
+        asyncio.run(_serve_all([*emulator, uvicorn.Server(config)]))
+        return
+    with _in_thread(emulator):
+        _Supervisor(config, sockets=[config.bind_socket()]).run()
+
+
+def _server_config(settings: Settings, *, host: str, port: int, workers: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        partial(worker_app, settings),
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        # Only TRUSTED_PROXIES decide whether X-Forwarded-For is believed.
+        proxy_headers=False,
+        timeout_graceful_shutdown=settings.graceful_timeout,
+    )
+
+
+def worker_app(settings: Settings) -> FastAPI:
+    """The app of one worker (uvicorn calls it in each worker process, after its log set-up)."""
+    from cometchat_auth.app import create_app
+
+    configure_logging()
+    _redact_access_logs()
+    return create_app(settings)
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's worker supervisor, closing its copy of the socket once the workers stop:
+    connections arriving while they finish their requests are refused, not left queued."""
+
+    def terminate_all(self) -> None:
+        super().terminate_all()
+        for sock in self.sockets:
+            sock.close()
+
+
+@contextlib.contextmanager
+def _in_thread(servers: list[uvicorn.Server]) -> Iterator[None]:
+    """Run ``servers`` on an event loop in a thread for the block (the supervisor's own loop
+    is a plain wait); they stop after the block, once the workers have."""
+    if not servers:
+        yield
+        return
+    thread = threading.Thread(
+        target=lambda: asyncio.run(_serve_all(servers)), name="emulator", daemon=True
+    )
+    thread.start()
+    try:
+        while not all(server.started for server in servers):
+            if not thread.is_alive():
+                raise SettingsError("the local emulator could not start (are its ports free?)")
+            time.sleep(0.01)
+        yield
+    finally:
+        for server in servers:
+            server.should_exit = True
+        thread.join(timeout=15)
 
 
 def _private_folder(folder: Path) -> None:
@@ -144,6 +214,11 @@ async def _serve_all(servers: list[uvicorn.Server]) -> None:
 _TOKEN_IN_PATH = re.compile(r"(/auth_tokens/)[^/]+")
 
 
+def _redact_access_logs() -> None:
+    """Once uvicorn configured its loggers: a refused request's query may carry a password."""
+    logging.getLogger("uvicorn.access").addFilter(_redact_access_log)
+
+
 def _redact_access_log(record: logging.LogRecord) -> bool:
     """The access log line without query string or token (args: client, method, path, ...)."""
     if isinstance(record.args, tuple) and len(record.args) == 5:
@@ -153,8 +228,6 @@ def _redact_access_log(record: logging.LogRecord) -> bool:
     return True
 
 
-def configure_logging(settings: Settings) -> None:
-    """LOG_FORMAT and LOG_LEVEL, for every logger of the process (uvicorn's too)."""
-    from cometchat_auth.ops.logs import configure_logging as configure
-
-    configure(settings.logs_as, settings.log_level)
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -12,23 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from cometchat_auth.settings import Settings
 from tests.support.auth_server import isolated_settings, serve_auth
-
-POSTGRES_ADMIN = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-
-
-async def _postgres(statement: str) -> None:
-    engine = create_async_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
+from tests.support.postgres import admin
 
 
 @contextmanager
@@ -36,14 +24,14 @@ def _new_postgres_database() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for the block, dropped after."""
     name = f"cca_test_{uuid.uuid4().hex[:12]}"
     try:
-        asyncio.run(_postgres(f'CREATE DATABASE "{name}"'))
+        asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     except (OSError, DBAPIError) as exc:
         message = f"PostgreSQL on 127.0.0.1:5432 is unreachable ({exc!r}): PostgreSQL tests NOT RUN"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    asyncio.run(_postgres(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.errors import Unauthenticated
-from cometchat_auth.ops.context import set_user
 from cometchat_auth.services import Services
 from cometchat_auth.store import SessionRow, UserRow
 
@@ -53,7 +52,6 @@ async def signed_in(
     if not token:
         raise Unauthenticated
     user, session = await services.sessions.authenticate(db, token)
-    set_user(user.id)
     return SignedIn(user, session)
 
 

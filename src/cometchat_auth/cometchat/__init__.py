@@ -16,7 +16,6 @@ from .errors import (
     UserAlreadyExists,
     UserNotFound,
 )
-from .hooks import CallDone, Hooks
 from .types import AuthToken, Pagination, User
 from .uids import validate_uid
 
@@ -24,10 +23,8 @@ __all__ = [
     "AuthToken",
     "AuthTokenNotFound",
     "BadRequest",
-    "CallDone",
     "CometChatClient",
     "CometChatError",
-    "Hooks",
     "InvalidUid",
     "NoAccess",
     "Pagination",

@@ -1,0 +1,239 @@
+"""`serve --workers 2`: two processes share the sessions, and SIGTERM loses nothing.
+
+Which worker answers a connection is read from /proc (the server's end of the TCP connection
+belongs to one worker's file table), so the server exposes nothing to tell them apart.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import subprocess
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cometchat_auth.emulator import EmulatorConfig, create_app
+from tests.integration.test_cli import CLI, clean_env
+from tests.support.auth_server import PASSWORD, new_email
+from tests.support.emulator_view import set_faults, token_works
+from tests.support.processes import wait_until_up
+from tests.support.servers import free_port, serve
+from tests.support.waiting import eventually
+from tests.support.workers import descendants, serving_pid
+
+
+class TokenCalls:
+    """The emulator, counting the CometChat token requests that reached it (started, maybe
+    not yet answered): a request of ours counted here is in flight in the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.arrived = 0
+        self._lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].endswith("/auth_tokens"):
+            with self._lock:
+                self.arrived += 1
+        await self.app(scope, receive, send)
+
+
+@dataclass
+class Upstream:
+    url: str
+    calls: TokenCalls
+    rest_key: str
+
+
+@pytest.fixture
+def upstream(emulator_config: EmulatorConfig) -> Iterator[Upstream]:
+    calls = TokenCalls(create_app(emulator_config))
+    with serve(calls) as url:
+        yield Upstream(url, calls, emulator_config.apps[0].rest_api_key)
+
+
+@dataclass
+class Served:
+    port: int
+    process: subprocess.Popen[Any]
+
+    def connect(self) -> http.client.HTTPConnection:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.connect()
+        return connection
+
+    def worker_of(self, connection: http.client.HTTPConnection) -> int:
+        assert call(connection, "GET", "/healthz")[0] == 200  # accepted by a worker by now
+        client_port = connection.sock.getsockname()[1]
+        pid = serving_pid(self.port, client_port, descendants(self.process.pid))
+        assert pid is not None
+        return pid
+
+
+def call(
+    connection: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> tuple[int, Any]:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    connection.request(method, path, json.dumps(body) if body else None, headers)
+    answer = connection.getresponse()
+    raw = answer.read()
+    return answer.status, json.loads(raw) if raw else None
+
+
+@pytest.fixture
+def two_workers(tmp_path: Path, database_url: str, upstream: Upstream) -> Iterator[Served]:
+    port = free_port()
+    env = clean_env(
+        PORT=str(port),
+        DATABASE_URL=database_url,
+        COMETCHAT_APP_ID="testapp",
+        COMETCHAT_REST_API_KEY=upstream.rest_key,
+        COMETCHAT_API_BASE=f"{upstream.url}/v3",
+        STATE_DIR=str(tmp_path / "var"),
+        ARGON2_MEMORY_COST="64",
+        ARGON2_TIME_COST="1",
+    )
+    log = tmp_path / "server.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [CLI, "serve", "--workers", "2"], env=env, cwd=tmp_path, stdout=output, stderr=output
+        )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, output=log.read_text)
+        yield Served(port, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def one_connection_per_worker(server: Served) -> dict[int, http.client.HTTPConnection]:
+    """Open connections until two different workers hold one each (the kernel picks, among
+    the workers started: on a busy machine the second may take a while)."""
+    held: dict[int, http.client.HTTPConnection] = {}
+
+    def both() -> bool:
+        connection = server.connect()
+        pid = server.worker_of(connection)
+        if pid in held:
+            connection.close()
+        else:
+            held[pid] = connection
+        return len(held) == 2
+
+    eventually(both, within=60, every=0.05)
+    return held
+
+
+def test_a_session_made_on_one_worker_works_on_the_other(two_workers: Served) -> None:
+    (first, on_first), (second, on_second) = one_connection_per_worker(two_workers).items()
+    assert first != second
+
+    email = new_email()
+    status, signed_in = call(
+        on_first, "POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Wu"}
+    )
+    assert status == 201, signed_in
+    status, me = call(on_second, "GET", "/auth/me", token=signed_in["accessToken"])
+    assert status == 200
+    assert me["email"] == email
+    # The CometChat token saved by the first worker is the one the second hands out.
+    status, token = call(on_second, "POST", "/cometchat/token", token=signed_in["accessToken"])
+    assert status == 200
+    assert token["authToken"] == signed_in["authToken"]
+    # A refresh on the second worker rotates what the first one accepts...
+    status, refreshed = call(
+        on_second, "POST", "/auth/refresh", {"refreshToken": signed_in["refreshToken"]}
+    )
+    assert status == 200
+    assert call(on_first, "GET", "/auth/me", token=refreshed["accessToken"])[0] == 200
+    # ... and a spent refresh token shown to the first ends the session on the second too.
+    status, _ = call(on_first, "POST", "/auth/refresh", {"refreshToken": signed_in["refreshToken"]})
+    assert status == 401
+    assert call(on_second, "GET", "/auth/me", token=refreshed["accessToken"])[0] == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the same on either
+def test_sigterm_lets_requests_in_flight_finish_and_exits_cleanly(
+    two_workers: Served, upstream: Upstream
+) -> None:
+    emails = [new_email() for _ in range(6)]
+    with httpx.Client(base_url=f"http://127.0.0.1:{two_workers.port}", timeout=30) as client:
+        for email in emails:
+            body = {"email": email, "password": PASSWORD, "name": "Wu"}
+            assert client.post("/auth/register", json=body).status_code == 201
+    # Every sign-in now waits a while on CometChat: long enough to be caught mid-way.
+    set_faults(upstream.url, latency=1.5)
+    before = upstream.calls.arrived
+
+    def login(email: str) -> httpx.Response:
+        body = {"email": email, "password": PASSWORD}
+        return httpx.post(f"http://127.0.0.1:{two_workers.port}/auth/login", json=body, timeout=30)
+
+    with ThreadPoolExecutor(len(emails)) as pool:
+        answers = [pool.submit(login, email) for email in emails]
+        eventually(lambda: upstream.calls.arrived - before >= len(emails), within=20)
+        two_workers.process.send_signal(signal.SIGTERM)
+        results = [answer.result() for answer in answers]
+
+    assert [result.status_code for result in results] == [200] * len(emails)
+    assert two_workers.process.wait(timeout=30) == 0
+    set_faults(upstream.url, latency=0)
+    assert all(token_works(upstream.url, result.json()["authToken"]) for result in results)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{two_workers.port}/healthz")
+
+
+def test_local_mode_runs_one_emulator_for_every_worker(tmp_path: Path) -> None:
+    port, emulator_port, tls_port = free_port(), free_port(), free_port()
+    env = clean_env(
+        PORT=str(port),
+        EMULATOR_PORT=str(emulator_port),
+        EMULATOR_TLS_PORT=str(tls_port),
+        STATE_DIR=str(tmp_path / "var"),
+        ARGON2_MEMORY_COST="64",
+        ARGON2_TIME_COST="1",
+    )
+    process = subprocess.Popen(
+        [CLI, "serve", "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/healthz", process, output=lambda: process.communicate()[0])
+        served = Served(port, process)
+        held = one_connection_per_worker(served)
+        for connection in held.values():
+            body = {"email": new_email(), "password": PASSWORD, "name": "Lo"}
+            status, signed_in = call(connection, "POST", "/auth/register", body)
+            assert status == 201, signed_in
+            assert token_works(f"http://127.0.0.1:{emulator_port}", signed_in["authToken"])
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    assert process.returncode == 0
+    # One emulator, in the supervisor: each port is bound once, no worker tries again.
+    assert output.count(f"Uvicorn running on http://127.0.0.1:{emulator_port}") == 1
+    assert "address already in use" not in output.lower()
