@@ -11,10 +11,11 @@ from fastapi import FastAPI
 
 from cometchat_auth import __version__, errors
 from cometchat_auth.accounts import email_tokens
-from cometchat_auth.api import auth, chat, devices, email, health, web
+from cometchat_auth.api import auth, chat, devices, email, health, metrics, web
 from cometchat_auth.api.middleware import BodyLimit, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
 from cometchat_auth.audit import ClientContext
+from cometchat_auth.ops.requests import RequestLog
 from cometchat_auth.security.client_ip import TrustedProxies, parse_networks
 from cometchat_auth.security.csrf import CsrfProtection
 from cometchat_auth.security.headers import SecurityHeaders, content_security_policy
@@ -22,10 +23,6 @@ from cometchat_auth.services import Services, open_services
 from cometchat_auth.settings import Settings, prepare
 
 log = logging.getLogger(__name__)
-
-# httpx logs every request URL at INFO, and a token's deletion URL carries the token.
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -62,6 +59,8 @@ def create_app(settings: Settings) -> FastAPI:
         web.router,
     ):
         app.include_router(router)
+    if settings.metrics_on:
+        app.include_router(metrics.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoPasswordInQuery)
     transport = app.state.transport
@@ -98,6 +97,8 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         hsts=not settings.local,
     )
+    # Outermost: every answer, refusals included, has its request id, access line and metrics.
+    app.add_middleware(RequestLog)
     return app
 
 

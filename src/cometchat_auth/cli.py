@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,27 @@ app = typer.Typer(
 @app.callback()
 def main() -> None:
     """Keep ``cometchat-auth COMMAND`` form even while only one command exists."""
+
+
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """The database away ends a command with one clear line and exit status 3, no traceback.
+
+    Each command's writes are one transaction: the failed ones changed nothing.
+    """
+    from cometchat_auth.store.outage import is_database_outage
+
+    try:
+        yield
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        typer.echo(
+            f"error: the database cannot be reached ({type(exc).__name__}); nothing was"
+            " changed, try again",
+            err=True,
+        )
+        raise typer.Exit(3) from None
 
 
 @app.command()
@@ -74,8 +97,8 @@ def serve(
     from cometchat_auth.serving import configure_logging, run
     from cometchat_auth.settings import Settings, SettingsError
 
-    configure_logging()
     settings = Settings()
+    configure_logging(settings)
     try:
         run(settings, host=host or settings.host, port=port or settings.port, workers=workers)
     except SettingsError as exc:
@@ -89,7 +112,8 @@ def migrate() -> None:
     from cometchat_auth.settings import Settings
     from cometchat_auth.store.db import migrate_database
 
-    revision = migrate_database(Settings().database_url)
+    with database_errors():
+        revision = migrate_database(Settings().database_url)
     typer.echo(f"database migrated to {revision}")
 
 
@@ -106,7 +130,8 @@ def users_create(
     """Create an account and its CometChat user."""
     from cometchat_auth import operator
 
-    operator.run(operator.create_user(email=email, name=name, password=password))
+    with database_errors():
+        operator.run(operator.create_user(email=email, name=name, password=password))
 
 
 @users.command("list")
@@ -114,7 +139,8 @@ def users_list() -> None:
     """List the accounts."""
     from cometchat_auth import operator
 
-    operator.run(operator.list_users())
+    with database_errors():
+        operator.run(operator.list_users())
 
 
 @users.command("delete")
@@ -127,7 +153,8 @@ def users_delete(
 
     if not yes:
         typer.confirm(f"Delete {email} and its CometChat user?", abort=True)
-    operator.run(operator.delete_user(email))
+    with database_errors():
+        operator.run(operator.delete_user(email))
 
 
 @users.command("disable")
@@ -162,7 +189,8 @@ def outbox_list(
     from cometchat_auth.outbox import admin
     from cometchat_auth.settings import Settings
 
-    admin.show(Settings().database_url, failed_only=failed)
+    with database_errors():
+        admin.show(Settings().database_url, failed_only=failed)
 
 
 @outbox.command("retry")
@@ -178,7 +206,8 @@ def outbox_retry(
 
     if (job_id is None) != every:
         raise typer.BadParameter("give a job ID or --all, not both")
-    changed = admin.retry(Settings().database_url, job_id)
+    with database_errors():
+        changed = admin.retry(Settings().database_url, job_id)
     if job_id is not None and not changed:
         typer.echo(f"no job {job_id} to retry (done, or being run right now)", err=True)
         raise typer.Exit(1)
@@ -198,6 +227,7 @@ def audit(
     from cometchat_auth.settings import Settings
 
     try:
-        show(Settings().database_url, email=user, since=since, limit=limit)
+        with database_errors():
+            show(Settings().database_url, email=user, since=since, limit=limit)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -15,10 +15,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cometchat_auth.cometchat.errors import CometChatError, RateLimited, Unavailable
 from cometchat_auth.outbox.breaker import retry_after
+from cometchat_auth.store.outage import is_database_outage
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,7 @@ CODES: dict[str, tuple[int, str]] = {
     "COMETCHAT_ERROR": (502, "CometChat refused the request."),
     "COMETCHAT_UNAVAILABLE": (503, "CometChat cannot be reached right now; retry later."),
     "INTERNAL_ERROR": (500, "Something went wrong on the server."),
+    "DATABASE_UNAVAILABLE": (503, "The database cannot be reached right now; retry later."),
 }
 
 
@@ -215,6 +219,7 @@ def responses(*codes: str) -> dict[int | str, dict[str, Any]]:
         "MALFORMED_JSON",
         "PAYLOAD_TOO_LARGE",
         "INTERNAL_ERROR",
+        "DATABASE_UNAVAILABLE",
     ):
         merged.setdefault(CODES[code][0], []).append(code)
     return {
@@ -283,6 +288,24 @@ async def _cometchat_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(502, "COMETCHAT_ERROR", CODES["COMETCHAT_ERROR"][1])
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After while the database is away (a bug in SQL stays a 500).
+
+    Handled here rather than as an unhandled error, so the keep-alive connection stays open.
+    """
+    if not is_database_outage(exc):
+        return await _internal_error(request, exc)
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return error_response(
+        503,
+        "DATABASE_UNAVAILABLE",
+        CODES["DATABASE_UNAVAILABLE"][1],
+        headers={"Retry-After": str(retry_after(None))},
+    )
+
+
 async def _internal_error(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "INTERNAL_ERROR", CODES["INTERNAL_ERROR"][1])
@@ -294,4 +317,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(CometChatError, _cometchat_error)
+    for outage in (DBAPIError, PoolTimeout, OSError):
+        app.add_exception_handler(outage, _database_error)
     app.add_exception_handler(Exception, _internal_error)

@@ -10,11 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.cometchat import CometChatClient
 from cometchat_auth.mail import MAIL_SEND, Mail, Mailer, MailFolder, Sender, SmtpSender
+from cometchat_auth.ops import metrics
+from cometchat_auth.ops.instrument import cometchat_hooks
 from cometchat_auth.outbox import Outbox
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs, cometchat_jobs
 from cometchat_auth.security.ratelimit import RateLimits
@@ -56,6 +59,7 @@ def cometchat_client(settings: Settings) -> CometChatClient:
         base_url=settings.cometchat_api_base,
         timeout=settings.cometchat_timeout,
         deadline=settings.cometchat_deadline,
+        hooks=cometchat_hooks(),
     )
 
 
@@ -87,7 +91,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     if settings.secret_key is None:
         raise SettingsError("no SECRET_KEY")
     async with (
-        open_database(settings.database_url) as database,
+        open_database(settings.database_url, max_wait=settings.database_timeout) as database,
         cometchat_client(settings) as client,
         aclosing(RateLimits.from_settings(settings)) as limits,
     ):
@@ -116,7 +120,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             max_length=settings.password_max_length,
         )
         mail = mailer(settings)
-        jobs.outbox.register(MAIL_SEND, lambda payload: mail.send(Mail.from_payload(payload)))
+        jobs.outbox.register(MAIL_SEND, lambda payload: _send_counted(mail, payload))
+        jobs.breaker.watch(metrics.breaker_state)
         yield Services(
             settings,
             database,
@@ -128,3 +133,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             lockout=Lockout.from_settings(settings),
             cometchat_jobs=jobs,
         )
+
+
+async def _send_counted(mail: Mailer, payload: dict[str, Any]) -> None:
+    try:
+        await mail.send(Mail.from_payload(payload))
+    except Exception:
+        metrics.MAILS.labels("failed").inc()
+        raise
+    metrics.MAILS.labels("sent").inc()

@@ -86,7 +86,8 @@ def _emulator_servers(settings: Settings) -> list[uvicorn.Server]:
     )
     app = create_app(config)
     certfile, keyfile = ensure_certificate(directory)
-    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning"}
+    # log_config None: the logging set up at start (LOG_FORMAT) stays as it is.
+    common: dict[str, Any] = {"host": "127.0.0.1", "log_level": "warning", "log_config": None}
     return [
         # The emulator's state is loaded and saved by one of the two servers only.
         uvicorn.Server(uvicorn.Config(app, port=settings.emulator_port, lifespan="on", **common)),
@@ -151,6 +152,7 @@ def _server_config(settings: Settings, *, host: str, port: int, workers: int) ->
         host=host,
         port=port,
         workers=workers,
+        log_config=None,  # configure_logging sets every logger up, uvicorn's too
         log_level="info",
         # Only TRUSTED_PROXIES decide whether X-Forwarded-For is believed.
         proxy_headers=False,
@@ -162,7 +164,7 @@ def worker_app(settings: Settings) -> FastAPI:
     """The app of one worker (uvicorn calls it in each worker process, after its log set-up)."""
     from cometchat_auth.app import create_app
 
-    configure_logging()
+    configure_logging(settings)
     _redact_access_logs()
     return create_app(settings)
 
@@ -228,6 +230,8 @@ def _redact_access_log(record: logging.LogRecord) -> bool:
     return True
 
 
-def configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+def configure_logging(settings: Settings) -> None:
+    """LOG_FORMAT and LOG_LEVEL, for every logger of the process (uvicorn's too)."""
+    from cometchat_auth.ops.logs import configure_logging as configure
+
+    configure(settings.logs_as, settings.log_level)

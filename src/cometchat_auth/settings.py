@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, gt=0)
 
     database_url: str = "sqlite+aiosqlite:///var/cometchat-auth.db"
+    #: Seconds to connect, to wait for a pooled connection, and per statement: an unreachable or
+    #: blackholed database gives a quick 503, never a hang.
+    database_timeout: float = Field(5.0, gt=0)
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
 
@@ -125,11 +128,23 @@ class Settings(BaseSettings):
     verify_token_ttl: float = Field(24 * 3600, gt=0)
     reset_token_ttl: float = Field(3600, gt=0)
 
+    # Operations (see the README): log format and level, Prometheus metrics.
+    #: ``json`` (one object per line) or ``text``; unset, JSON in production and text in local mode.
+    log_format: Literal["text", "json"] | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: ``/metrics``; unset, on in local mode and off in production.
+    metrics_enabled: bool | None = None
+
     max_body_bytes: int = Field(64 * 1024, gt=0)
     state_dir: Path = Path("var")
     emulator_port: int = 8787
     emulator_tls_port: int = 8788
     web_sdk_dir: Path = Path("var/web-sdk/node_modules/@cometchat/chat-sdk-javascript")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("cors_origins", "token_encryption_keys", "trusted_proxies", mode="before")
     @classmethod
@@ -157,6 +172,14 @@ class Settings(BaseSettings):
     @property
     def local(self) -> bool:
         return self.app_env == "local"
+
+    @property
+    def logs_as(self) -> Literal["text", "json"]:
+        return self.log_format or ("text" if self.local else "json")
+
+    @property
+    def metrics_on(self) -> bool:
+        return self.local if self.metrics_enabled is None else self.metrics_enabled
 
     @property
     def worker_count(self) -> int:

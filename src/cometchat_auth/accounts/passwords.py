@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from cometchat_auth.accounts.common_passwords import is_common
 from cometchat_auth.errors import WeakPassword
+from cometchat_auth.ops.metrics import hashing
 
 #: The floor of PASSWORD_MIN_LENGTH and the bound of PASSWORD_MAX_LENGTH (NIST: allow at least 64).
 MIN_LENGTH = 8
@@ -57,7 +58,8 @@ class Passwords:
         return check_policy(password, **self._lengths)
 
     async def hash(self, password: str) -> str:
-        return await to_thread.run_sync(self._hasher.hash, password)
+        with hashing():
+            return await to_thread.run_sync(self._hasher.hash, password)
 
     async def hash_new(self, password: str) -> str:
         """The hash of a password being set; WeakPassword if the policy refuses it."""
@@ -69,7 +71,8 @@ class Passwords:
         With no stored hash (unknown email) a dummy hash is verified, so the answer takes as long
         and timing does not tell which emails have accounts.
         """
-        ok = await to_thread.run_sync(self._verify, encoded, password)
+        with hashing():
+            ok = await to_thread.run_sync(self._verify, encoded, password)
         if not ok or encoded is None or not self._hasher.check_needs_rehash(encoded):
             return ok, None
         return True, await self.hash(password)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.api.schemas import AuthOut, CometChatOut, UserOut
 from cometchat_auth.api.transports import Transport
+from cometchat_auth.ops.context import set_user
 from cometchat_auth.services import Services
 from cometchat_auth.sessions.service import Issued
 from cometchat_auth.store import UserRow
@@ -31,6 +32,7 @@ def cometchat_out(services: Services, user: UserRow, *, ready: bool = True) -> C
 def signed_in_response(
     services: Services, transport: Transport, issued: Issued, *, status: int = 200
 ) -> JSONResponse:
+    set_user(issued.user.id)
     body = AuthOut(
         user=UserOut.model_validate(issued.user),
         auth_token=issued.cometchat_token,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import NoReturn, TypedDict
 
 from fastapi import APIRouter, Request, Response
@@ -42,10 +43,12 @@ from cometchat_auth.errors import (
     LIMITED,
     InvalidCredentials,
     RefreshTokenInvalid,
+    TooManyRequests,
     Unauthenticated,
     UsePost,
     responses,
 )
+from cometchat_auth.ops.metrics import SIGN_INS
 from cometchat_auth.security.ratelimit import email_account
 from cometchat_auth.services import Services
 
@@ -118,17 +121,36 @@ async def login(
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
-    await services.limits.hit("login", ip=client_ip(request), account=email_account(body.email))
-    user = await accounts.authenticate(
-        db, services.passwords, email=body.email, password=body.password, lockout=services.lockout
-    )
-    if services.settings.registration_mode == "private" and not user.email_verified:
-        # Answered as a wrong password: anyone may register an address with a password of their
-        # choice, so telling "unverified" apart would say whether the address was free.
-        await db.commit()  # the right password still counts as a success (lock-out, audit)
-        raise InvalidCredentials
+    with _sign_in_counted():
+        await services.limits.hit("login", ip=client_ip(request), account=email_account(body.email))
+        user = await accounts.authenticate(
+            db,
+            services.passwords,
+            email=body.email,
+            password=body.password,
+            lockout=services.lockout,
+        )
+        if services.settings.registration_mode == "private" and not user.email_verified:
+            # Answered as a wrong password: anyone may register an address with a password of
+            # their choice, so telling "unverified" apart would say whether the address was free.
+            await db.commit()  # the right password still counts as a success (lock-out, audit)
+            raise InvalidCredentials
     issued = await services.sessions.sign_in(db, user, **_client(request))
     return signed_in_response(services, transport, issued)
+
+
+@contextlib.contextmanager
+def _sign_in_counted() -> Iterator[None]:
+    """Count the password check's outcome: success, wrong (or locked), limited."""
+    try:
+        yield
+    except TooManyRequests:
+        SIGN_INS.labels("limited").inc()
+        raise
+    except InvalidCredentials:
+        SIGN_INS.labels("wrong").inc()
+        raise
+    SIGN_INS.labels("success").inc()
 
 
 @router.get(

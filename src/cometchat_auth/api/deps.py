@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.errors import Unauthenticated
+from cometchat_auth.ops.context import set_user
 from cometchat_auth.services import Services
 from cometchat_auth.store import SessionRow, UserRow
 
@@ -52,6 +53,7 @@ async def signed_in(
     if not token:
         raise Unauthenticated
     user, session = await services.sessions.authenticate(db, token)
+    set_user(user.id)
     return SignedIn(user, session)
 
 

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from cometchat_auth.accounts.emails import normalize_email
 from cometchat_auth.accounts.names import check_display_name
 from cometchat_auth.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from cometchat_auth.errors import ErrorBody
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
 #: At login any length up to the maximum is checked against the hash; the policy applies on set.
@@ -150,6 +151,30 @@ class DeviceOut(Camel):
 
 class HealthOut(Camel):
     status: Literal["ok"] = "ok"
+
+
+class CheckOut(Camel):
+    """One dependency as ``/readyz`` saw it."""
+
+    name: Literal["database", "redis", "cometchat"]
+    #: ``up`` or ``down``; for CometChat the breaker's ``closed``, ``opened`` or ``half-opened``.
+    state: str
+    latency_ms: float
+    #: Whether a failed check makes the server not ready (CometChat's does not: sign-in goes on).
+    required: bool
+
+
+class ReadyOut(Camel):
+    status: Literal["ready"] = "ready"
+    checks: list[CheckOut]
+
+
+class NotReadyOut(Camel):
+    """``/readyz``'s 503: the error envelope and the checks that say why."""
+
+    status: Literal["not_ready"] = "not_ready"
+    checks: list[CheckOut]
+    error: ErrorBody
 
 
 class RegistrationPendingOut(Camel):

@@ -16,6 +16,7 @@ from .errors import (
     UserAlreadyExists,
     UserNotFound,
 )
+from .hooks import CallDone, Hooks
 from .types import AuthToken, Pagination, User
 from .uids import validate_uid
 
@@ -23,8 +24,10 @@ __all__ = [
     "AuthToken",
     "AuthTokenNotFound",
     "BadRequest",
+    "CallDone",
     "CometChatClient",
     "CometChatError",
+    "Hooks",
     "InvalidUid",
     "NoAccess",
     "Pagination",

@@ -16,6 +16,7 @@ import httpx
 
 from .answers import data_of, error_from, meta_of, parse, parse_list
 from .errors import CometChatError, RateLimited, Unavailable, UserAlreadyExists
+from .hooks import CallDone, Hooks
 from .logs import hide_tokens_from_httpx_logs, logger, redact_path
 from .retries import UNSENT, backoff, retry_after
 from .types import AuthToken, Pagination, User
@@ -78,6 +79,7 @@ class CometChatClient:
         transport: httpx.AsyncBaseTransport | None = None,
         verify: ssl.SSLContext | str | bool = True,
         user_agent: str | None = None,
+        hooks: Hooks | None = None,
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -89,6 +91,7 @@ class CometChatClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._key = rest_api_key
+        self._hooks = hooks or Hooks()
         hide_tokens_from_httpx_logs()
         # Injectable so tests can wait without waiting.
         self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -149,7 +152,9 @@ class CometChatClient:
             **_profile(name, avatar, link, role, status_message, metadata, tags),
             **_without_none(withAuthToken=with_auth_token or None),
         }
-        response = await self._call("POST", "/users", json=body, created_on_retry=True)
+        response = await self._call(
+            "create_user", "POST", "/users", json=body, created_on_retry=True
+        )
         if response is not None:
             return parse(User, data_of(response))
         # An earlier attempt created the user but its answer was lost.
@@ -161,7 +166,7 @@ class CometChatClient:
 
     async def get_user(self, uid: str) -> User:
         """The user ``uid``; ``UserNotFound`` also when the user is deactivated."""
-        return parse(User, await self._data("GET", f"/users/{validate_uid(uid)}"))
+        return parse(User, await self._data("get_user", "GET", f"/users/{validate_uid(uid)}"))
 
     async def update_user(
         self,
@@ -181,16 +186,18 @@ class CometChatClient:
             **_profile(name, avatar, link, role, status_message, metadata, tags),
             **_without_none(unset=list(unset) or None),
         }
-        return parse(User, await self._data("PUT", f"/users/{validate_uid(uid)}", json=body))
+        path = f"/users/{validate_uid(uid)}"
+        return parse(User, await self._data("update_user", "PUT", path, json=body))
 
     async def delete_user(self, uid: str, *, permanent: bool = False) -> None:
         """Deactivate the user, or with ``permanent=True`` erase it with its messages."""
-        await self._data("DELETE", f"/users/{validate_uid(uid)}", json={"permanent": permanent})
+        path = f"/users/{validate_uid(uid)}"
+        await self._data("delete_user", "DELETE", path, json={"permanent": permanent})
 
     async def reactivate_users(self, uids: Sequence[str]) -> None:
         """Reactivate deactivated users (``delete_user`` without ``permanent``); others stay."""
         body = {"uidsToActivate": [validate_uid(uid) for uid in uids]}
-        await self._data("PUT", "/users", json=body)
+        await self._data("reactivate_users", "PUT", "/users", json=body)
 
     def list_users(
         self,
@@ -206,7 +213,7 @@ class CometChatClient:
             withDeactivated=with_deactivated or None,
             onlyDeactivated=only_deactivated or None,
         )
-        return self._pages(User, "/users", per_page, params)
+        return self._pages("list_users", User, "/users", per_page, params)
 
     # Auth tokens
 
@@ -217,37 +224,42 @@ class CometChatClient:
         one the user already has: a token shared by two sessions dies with the first logout.
         """
         path = f"/users/{validate_uid(uid)}/auth_tokens"
-        data = await self._data("POST", path, json={"force": force}, idempotent=False)
+        data = await self._data(
+            "create_auth_token", "POST", path, json={"force": force}, idempotent=False
+        )
         return parse(AuthToken, data)
 
     def list_auth_tokens(self, uid: str, *, per_page: int = 100) -> AsyncIterator[AuthToken]:
         """The user's valid tokens (CometChat keeps the newest 100), a page at a time."""
-        return self._pages(AuthToken, f"/users/{validate_uid(uid)}/auth_tokens", per_page, {})
+        path = f"/users/{validate_uid(uid)}/auth_tokens"
+        return self._pages("list_auth_tokens", AuthToken, path, per_page, {})
 
     async def get_auth_token(self, uid: str, auth_token: str) -> AuthToken:
         """The token, or ``AuthTokenNotFound`` once deleted, flushed or pushed out of the window."""
-        data = await self._data("GET", _token_path(uid, auth_token), secrets=(auth_token,))
+        path = _token_path(uid, auth_token)
+        data = await self._data("get_auth_token", "GET", path, secrets=(auth_token,))
         return parse(AuthToken, data)
 
     async def delete_auth_token(self, uid: str, auth_token: str) -> None:
         """Revoke one token (one device signed out)."""
-        await self._data("DELETE", _token_path(uid, auth_token), secrets=(auth_token,))
+        path = _token_path(uid, auth_token)
+        await self._data("delete_auth_token", "DELETE", path, secrets=(auth_token,))
 
     async def flush_auth_tokens(self, uid: str) -> None:
         """Revoke every token of the user (signed out everywhere)."""
-        await self._data("DELETE", f"/users/{validate_uid(uid)}/auth_tokens")
+        await self._data("flush_auth_tokens", "DELETE", f"/users/{validate_uid(uid)}/auth_tokens")
 
     # Plumbing
 
     async def _pages(
-        self, kind: type[T], path: str, per_page: int, params: Mapping[str, Any]
+        self, operation: str, kind: type[T], path: str, per_page: int, params: Mapping[str, Any]
     ) -> AsyncIterator[T]:
         if not 1 <= per_page <= 1000:
             raise ValueError("per_page must be between 1 and 1000")
         page = 1
         while True:
             query = {**params, "perPage": per_page, "page": page}
-            response = await self._call("GET", path, params=query)
+            response = await self._call(operation, "GET", path, params=query)
             assert response is not None
             items = parse_list(kind, data_of(response))
             for item in items:
@@ -267,6 +279,7 @@ class CometChatClient:
 
     async def _data(
         self,
+        operation: str,
         method: str,
         path: str,
         *,
@@ -274,11 +287,32 @@ class CometChatClient:
         idempotent: bool = True,
         secrets: Iterable[str] = (),
     ) -> Any:
-        response = await self._call(method, path, json=json, idempotent=idempotent, secrets=secrets)
+        response = await self._call(
+            operation, method, path, json=json, idempotent=idempotent, secrets=secrets
+        )
         assert response is not None
         return data_of(response)
 
     async def _call(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        **options: Any,
+    ) -> httpx.Response | None:
+        """``_send``, with the hooks told how the call went."""
+        started = self._clock()
+        outcome = "ok"
+        try:
+            return await self._send(method, path, **options)
+        except BaseException as exc:
+            outcome = type(exc).__name__
+            raise
+        finally:
+            if self._hooks.call_done is not None:
+                self._hooks.call_done(CallDone(operation, outcome, self._clock() - started))
+
+    async def _send(
         self,
         method: str,
         path: str,
@@ -309,6 +343,7 @@ class CometChatClient:
                         path,
                         json=json,
                         params=params,
+                        headers=self._hooks.headers() if self._hooks.headers else None,
                         timeout=min(self.timeout, remaining),
                     )
             except (httpx.TransportError, TimeoutError) as exc:

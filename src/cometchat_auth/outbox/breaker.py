@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.messages.events import ContextChanged
 from purgatory.domain.model import OpenedState
 
 from cometchat_auth.cometchat import RateLimited, Unavailable
@@ -68,6 +69,15 @@ class CircuitBreaker:
                     raise Unavailable("CometChat did not answer within the deadline") from None
         except OpenedState as opened:
             raise CircuitOpen(opened.opened_at + self.reset_after - time.time()) from None
+
+    def watch(self, listener: Callable[[str], None]) -> None:
+        """Tell ``listener`` each new state: ``closed``, ``opened`` or ``half-opened``."""
+
+        def hook(name: str, event_name: str, event: object) -> None:
+            if isinstance(event, ContextChanged):
+                listener(event.state)
+
+        self._circuits.add_listener(hook)
 
     async def state(self) -> str:
         """``closed``, ``opened`` or ``half-opened``."""

@@ -111,6 +111,20 @@ async def list_jobs(db: AsyncSession, *, limit: int = 1000) -> list[Job]:
     return [Job.of(row) for row in rows]
 
 
+async def backlog(db: AsyncSession) -> list[tuple[str, str, int, float]]:
+    """``(kind, status, count, age of the oldest in s)`` for every kind and status with jobs."""
+    rows = await db.execute(
+        select(JobRow.kind, JobRow.status, func.count(), func.min(JobRow.created_at)).group_by(
+            JobRow.kind, JobRow.status
+        )
+    )
+    now = utcnow()
+    return [
+        (kind, status, count, max(0.0, (now - oldest).total_seconds()))
+        for kind, status, count, oldest in rows
+    ]
+
+
 async def count_pending(db: AsyncSession) -> int:
     count = await db.scalar(select(func.count()).where(JobRow.status == PENDING))
     return count or 0

@@ -74,6 +74,11 @@ class Outbox:
         self._wake = asyncio.Event()
         self._jitter: Callable[[], float] = random.random
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The kinds of job this outbox runs."""
+        return tuple(self._handlers)
+
     def register(self, kind: str, handler: Handler) -> None:
         """Say how to run jobs of ``kind``; done once at start-up."""
         if kind in self._handlers:

@@ -21,6 +21,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 
 from cometchat_auth.accounts.emails import email_key
 from cometchat_auth.errors import RateLimitUnavailable, TooManyRequests
+from cometchat_auth.ops.metrics import RATE_LIMITED
 from cometchat_auth.security.client_ip import ip_limit_key
 from cometchat_auth.settings import Settings
 
@@ -108,7 +109,20 @@ class RateLimits:
             except Exception as exc:
                 log.error("rate-limit storage failed: %s", type(exc).__name__)
                 raise RateLimitUnavailable from None
+            RATE_LIMITED.labels(action).inc()
             raise TooManyRequests(retry_after=max(1, math.ceil(reset - self._clock())))
+
+    @property
+    def shared(self) -> bool:
+        """Whether the counts live in Redis (then readiness depends on it)."""
+        return isinstance(self._storage, RedisStorage)
+
+    async def storage_answers(self) -> bool:
+        """Whether the storage answers now (Redis: a PING)."""
+        try:
+            return bool(await self._storage.check())
+        except Exception:
+            return False
 
     async def aclose(self) -> None:
         """Close the Redis connections (memory storage has none)."""

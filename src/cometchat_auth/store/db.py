@@ -34,14 +34,28 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An engine that never echoes bound parameters (they hold hashes and ciphertexts) in errors."""
+#: DATABASE_TIMEOUT's default: seconds to connect, to get a pooled connection, per statement.
+DEFAULT_TIMEOUT = 5.0
+
+
+def create_engine(url: str, *, max_wait: float = DEFAULT_TIMEOUT) -> AsyncEngine:
+    """An engine that never echoes bound parameters (they hold hashes and ciphertexts) in errors,
+    and never waits on the database longer than ``max_wait`` for one step (connect, a pooled
+    connection, a statement; on SQLite, another process's write lock)."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, hide_parameters=True, pool_pre_ping=True)
+        return create_async_engine(
+            url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            pool_timeout=max_wait,
+            connect_args={"timeout": max_wait, "command_timeout": max_wait},
+        )
     if parsed.database and parsed.database != ":memory:":
         _private_sqlite_files(Path(parsed.database))
-    engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 30})
+    engine = create_async_engine(
+        url, hide_parameters=True, pool_timeout=max_wait, connect_args={"timeout": max_wait}
+    )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
@@ -106,9 +120,9 @@ def migrate_database(url: str) -> str:
 
 
 @asynccontextmanager
-async def open_database(url: str) -> AsyncIterator[Database]:
-    """A migrated database for the life of the block."""
-    engine = create_engine(url)
+async def open_database(url: str, *, max_wait: float = DEFAULT_TIMEOUT) -> AsyncIterator[Database]:
+    """A migrated database for the life of the block; ``max_wait`` as ``create_engine``'s."""
+    engine = create_engine(url, max_wait=max_wait)
     try:
         await migrate(engine)
         yield Database(engine, async_sessionmaker(engine, expire_on_commit=False))

@@ -22,8 +22,14 @@ ADVISORY_KEY = 0x6363612D6D696772
 
 
 async def hold_advisory_lock(connection: AsyncConnection) -> None:
-    """Wait for the migration lock; it is held until ``connection``'s transaction ends."""
-    await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_KEY})
+    """Wait for the migration lock; it is held until ``connection``'s transaction ends.
+
+    Polled rather than waited for in one statement: DATABASE_TIMEOUT bounds every statement,
+    and another process's migration may take longer than that.
+    """
+    take = text("SELECT pg_try_advisory_xact_lock(:key)")
+    while not await connection.scalar(take, {"key": ADVISORY_KEY}):  # noqa: ASYNC110
+        await asyncio.sleep(0.1)
 
 
 @contextlib.asynccontextmanager

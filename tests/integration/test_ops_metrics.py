@@ -1,0 +1,121 @@
+"""``/metrics`` after a scripted run: each counter moved by exactly what the run did, read with
+prometheus-client's own text parser."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.support.auth_server import PASSWORD, bearer, isolated_settings, register, serve_auth
+from tests.support.emulator_view import set_faults
+from tests.support.waiting import eventually
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def scrape(client: httpx.Client) -> Samples:
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+def reader(before: Samples, after: Samples) -> Callable[..., float]:
+    """``moved(name, label=value, ...)``: how much that series grew between the two scrapes."""
+
+    def moved(name: str, **labels: str) -> float:
+        key = (name, frozenset(labels.items()))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    return moved
+
+
+def test_metrics_count_what_a_scripted_run_did(tmp_path: Path, emulator_url: str) -> None:
+    settings = isolated_settings(
+        state_dir=tmp_path / "state",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}",
+        cometchat_api_base=f"{emulator_url}/v3",
+        rate_limit_login_ip="4/minute",
+        cometchat_breaker_threshold=1,
+        cometchat_breaker_reset=60,
+    )
+    with serve_auth(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        before = scrape(client)
+        body = register(client, email="metrics@example.com")
+        good = {"email": "metrics@example.com", "password": PASSWORD}
+        bad = {"email": "metrics@example.com", "password": "wrong " + PASSWORD}
+        statuses = [
+            client.post("/auth/login", json=credentials).status_code
+            for credentials in (good, good, bad, bad, good)
+        ]
+        assert statuses == [200, 200, 401, 401, 429]
+        assert client.post("/auth/password/forgot", json={"email": good["email"]}).is_success
+        eventually(lambda: any((tmp_path / "state" / "mail").glob("*.eml")), within=10)
+        set_faults(emulator_url, errorRate=1.0)
+        try:
+            renamed = client.patch("/auth/me", json={"name": "Renamed"}, headers=bearer(body))
+            assert renamed.status_code == 200  # CometChat's copy waits in the outbox
+            after = scrape(client)
+        finally:
+            set_faults(emulator_url, errorRate=0.0)
+
+    moved = reader(before, after)
+    prefix = "cometchat_auth_"
+    requests = f"{prefix}http_requests_total"
+    assert moved(requests, method="POST", route="/auth/login", status="200") == 2
+    assert moved(requests, method="POST", route="/auth/login", status="401") == 2
+    assert moved(requests, method="POST", route="/auth/login", status="429") == 1
+    assert moved(requests, method="POST", route="/auth/register", status="201") == 1
+    latency = f"{prefix}http_request_duration_seconds_count"
+    assert moved(latency, method="POST", route="/auth/login") == 5
+
+    sign_ins = f"{prefix}sign_ins_total"
+    assert moved(sign_ins, outcome="success") == 2
+    assert moved(sign_ins, outcome="wrong") == 2
+    assert moved(sign_ins, outcome="limited") == 1
+    assert moved(f"{prefix}rate_limit_rejections_total", action="login") == 1
+
+    calls = f"{prefix}cometchat_calls_total"
+    assert moved(calls, operation="create_user", outcome="ok") == 1
+    assert moved(calls, operation="create_auth_token", outcome="ok") == 3  # register + 2 logins
+    assert moved(calls, operation="update_user", outcome="Unavailable") == 1
+    assert moved(f"{prefix}cometchat_call_duration_seconds_count", operation="update_user") == 1
+    assert after[(f"{prefix}cometchat_breaker_state", frozenset())] == 2  # opened
+
+    pending = frozenset({("kind", "cometchat.update_user"), ("status", "pending")})
+    assert after[(f"{prefix}outbox_jobs", pending)] == 1
+    age = after[
+        (f"{prefix}outbox_oldest_job_age_seconds", frozenset({("kind", "cometchat.update_user")}))
+    ]
+    assert 0 <= age < 60
+    assert (
+        after[(f"{prefix}outbox_jobs", frozenset({("kind", "mail.send"), ("status", "pending")}))]
+        == 0
+    )
+
+    assert moved(f"{prefix}mails_total", outcome="sent") == 1
+    assert moved(f"{prefix}mails_total", outcome="failed") == 0
+    assert after[(f"{prefix}password_hashes_in_flight", frozenset())] == 0  # all finished
+
+
+def test_metrics_are_off_in_production_unless_enabled(tmp_path: Path, emulator_url: str) -> None:
+    common: dict[str, Any] = {
+        "state_dir": tmp_path / "state",
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}",
+        "cometchat_api_base": f"{emulator_url}/v3",
+        "app_env": "production",
+        "public_url": "https://auth.example",
+        "secret_key": "x" * 40,
+    }
+    with serve_auth(isolated_settings(**common)) as url:
+        assert httpx.get(f"{url}/metrics").status_code == 404
+    with serve_auth(isolated_settings(**common, metrics_enabled=True)) as url:
+        assert httpx.get(f"{url}/metrics").status_code == 200
