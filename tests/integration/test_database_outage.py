@@ -121,7 +121,7 @@ def test_readyz_follows_the_database_and_healthz_does_not(server_url: str, proxy
             "required": False,
         }
         for mode in ("blackhole", "refuse"):
-            proxy.set_mode(mode)  # type: ignore[arg-type]
+            proxy.set_mode(mode)
             proxy.cut()
             unready = client.get("/readyz")
             assert unready.status_code == 503
