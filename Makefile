@@ -1,7 +1,7 @@
 # make run  - set up (idempotently) and start the server on SQLite and the local CometChat emulator
 # make test - set up and run every test (unit, integration, PostgreSQL, Redis, browser)
 # make bench - load and latency benchmarks (never part of make test)
-# make lint - ruff and mypy
+# make lint - ruff, mypy and the import contracts (lint-imports)
 
 PYTHON ?= python3
 VENV := .venv
@@ -41,6 +41,7 @@ emulator: $(STAMP)
 	$(BIN)/cometchat-auth emulator
 
 test: setup
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest
 
 # The bench's peers (the tutorial's Express server, the upstream stub) come from npm, pinned by
@@ -60,6 +61,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache bench/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache bench/node_modules

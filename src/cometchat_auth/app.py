@@ -9,16 +9,15 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from cometchat_auth import __version__, errors
+from cometchat_auth import __version__
 from cometchat_auth.accounts import email_tokens
-from cometchat_auth.api import auth, chat, devices, email, health, metrics, web
-from cometchat_auth.api.middleware import BodyLimit, Cors, NoPasswordInQuery
+from cometchat_auth.api import auth, chat, devices, email, errors, health, metrics, web
+from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
+from cometchat_auth.api.csrf import CsrfProtection
+from cometchat_auth.api.headers import SecurityHeaders, content_security_policy
+from cometchat_auth.api.middleware import BodyLimit, ClientContext, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
-from cometchat_auth.audit import ClientContext
 from cometchat_auth.ops.requests import RequestLog
-from cometchat_auth.security.client_ip import TrustedProxies, parse_networks
-from cometchat_auth.security.csrf import CsrfProtection
-from cometchat_auth.security.headers import SecurityHeaders, content_security_policy
 from cometchat_auth.services import Services, open_services
 from cometchat_auth.settings import Settings, prepare
 

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.accounts import disabling
 from cometchat_auth.accounts import service as accounts
+from cometchat_auth.api.errors import answer_for
 from cometchat_auth.cometchat import CometChatError
-from cometchat_auth.errors import AppError
+from cometchat_auth.errors import DomainError
 from cometchat_auth.services import Services, open_services
 from cometchat_auth.serving import with_local_emulator
 from cometchat_auth.settings import Settings, SettingsError, prepare
@@ -29,13 +30,18 @@ def run(job: Coroutine[Any, Any, None]) -> None:
     """Run ``job``; known failures become a one-line message and exit status 1."""
     try:
         asyncio.run(job)
-    except (AppError, SettingsError, ValueError) as exc:
-        console.print(f"[red]error:[/red] {getattr(exc, 'message', None) or exc}")
+    except (DomainError, SettingsError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {_describe(exc)}")
         raise typer.Exit(1) from None
     except CometChatError as exc:
         # Type and code only: CometChat's text may quote a token.
         console.print(f"[red]CometChat failed:[/red] {type(exc).__name__} {exc.code or ''}")
         raise typer.Exit(1) from None
+
+
+def _describe(exc: Exception) -> str:
+    # The same sentence the API answers with.
+    return answer_for(exc).message if isinstance(exc, DomainError) else str(exc)
 
 
 @asynccontextmanager

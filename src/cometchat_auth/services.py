@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.cometchat import CometChatClient
@@ -19,8 +21,10 @@ from cometchat_auth.mail import MAIL_SEND, Mail, Mailer, MailFolder, Sender, Smt
 from cometchat_auth.ops import metrics
 from cometchat_auth.ops.instrument import cometchat_hooks
 from cometchat_auth.outbox import Outbox
-from cometchat_auth.outbox.cometchat_jobs import CometChatJobs, cometchat_jobs
-from cometchat_auth.security.ratelimit import RateLimits
+from cometchat_auth.outbox.breaker import CircuitBreaker
+from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
+from cometchat_auth.outbox.worker import Sealer
+from cometchat_auth.security.ratelimit import ACTIONS, RateLimits, Rule, open_storage
 from cometchat_auth.sessions.service import SessionManager
 from cometchat_auth.sessions.tokens import AccessTokens
 from cometchat_auth.sessions.vault import TokenVault
@@ -63,6 +67,53 @@ def cometchat_client(settings: Settings) -> CometChatClient:
     )
 
 
+def cometchat_jobs(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    client: CometChatClient,
+    vault: Sealer,
+) -> CometChatJobs:
+    """The process's outbox, with the CometChat jobs registered, and its circuit breaker."""
+    outbox = Outbox(
+        sessionmaker,
+        vault,
+        concurrency=settings.outbox_concurrency,
+        lease=settings.outbox_lease,
+        max_attempts=settings.outbox_max_attempts,
+        backoff_base=settings.outbox_backoff_base,
+        backoff_cap=settings.outbox_backoff_cap,
+        poll_interval=settings.outbox_poll_interval,
+    )
+    breaker = CircuitBreaker(
+        threshold=settings.cometchat_breaker_threshold,
+        reset_after=settings.cometchat_breaker_reset,
+        deadline=settings.cometchat_deadline,
+    )
+    return CometChatJobs(outbox, client, breaker)
+
+
+def rate_limits(settings: Settings) -> RateLimits:
+    """The server's limits: ``RATE_LIMIT_<ACTION>_IP`` and ``_ACCOUNT`` for every action."""
+    rules = {
+        action: Rule(
+            per_ip=getattr(settings, f"rate_limit_{action}_ip"),
+            per_account=getattr(settings, f"rate_limit_{action}_account"),
+        )
+        for action in ACTIONS
+    }
+    storage = open_storage(settings.redis_url)
+    return RateLimits(rules, storage, key_prefix=settings.rate_limit_key_prefix)
+
+
+def lockout(settings: Settings) -> Lockout:
+    return Lockout(
+        threshold=settings.lockout_threshold,
+        window=timedelta(seconds=settings.lockout_window),
+        base_delay=timedelta(seconds=settings.lockout_base_delay),
+        max_delay=timedelta(seconds=settings.lockout_max_delay),
+    )
+
+
 def mailer(settings: Settings) -> Mailer:
     """SMTP when SMTP_HOST is set, else the local mail folder (STATE_DIR/mail)."""
     sender: Sender
@@ -93,7 +144,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     async with (
         open_database(settings.database_url, max_wait=settings.database_timeout) as database,
         cometchat_client(settings) as client,
-        aclosing(RateLimits.from_settings(settings)) as limits,
+        aclosing(rate_limits(settings)) as limits,
     ):
         vault = TokenVault([key.get_secret_value() for key in settings.token_encryption_keys])
         jobs = cometchat_jobs(settings, database.sessionmaker, client, vault)
@@ -130,7 +181,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             sessions,
             mail,
             limits=limits,
-            lockout=Lockout.from_settings(settings),
+            lockout=lockout(settings),
             cometchat_jobs=jobs,
         )
 

@@ -24,7 +24,7 @@ import uvicorn
 from pydantic import SecretStr
 from uvicorn.supervisors import Multiprocess
 
-from cometchat_auth.security.client_ip import is_loopback
+from cometchat_auth.api.client_ip import is_loopback
 from cometchat_auth.settings import Settings, SettingsError, prepare
 
 if TYPE_CHECKING:

@@ -1,4 +1,8 @@
-"""One Settings object from the environment and ``.env``, passed explicitly to ``create_app``."""
+"""One Settings object from the environment and ``.env``, passed explicitly to ``create_app``.
+
+Plain values only: it imports nothing else of ours. What a value means to a part (a password
+bound, a proxy network) is checked by that part when the server is put together.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,6 @@ from cryptography.fernet import Fernet
 from limits import parse as parse_limit
 from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-
-from cometchat_auth.accounts.passwords import MAX_LENGTH as PASSWORD_MAX_BOUND
-from cometchat_auth.accounts.passwords import MIN_LENGTH as PASSWORD_MIN_FLOOR
-from cometchat_auth.security.client_ip import parse_networks
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +110,9 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = []
     proxy_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
     registration_mode: Literal["open", "private"] = "open"
-    password_min_length: int = Field(PASSWORD_MIN_FLOOR, ge=PASSWORD_MIN_FLOOR)
-    password_max_length: int = Field(128, ge=64, le=PASSWORD_MAX_BOUND)
+    #: Bounds checked by ``accounts.passwords.Passwords`` (8 at least; 64 to 128).
+    password_min_length: int = 8
+    password_max_length: int = 128
 
     # Mail (see the README): SMTP when SMTP_HOST is set, else local mode's folder STATE_DIR/mail.
     smtp_host: str | None = None
@@ -152,12 +153,6 @@ class Settings(BaseSettings):
         # Environment lists are comma-separated, like CORS_ORIGINS=https://a.example,https://b.example.
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
-        return value
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        parse_networks(value)  # a typo must stop the start, not quietly trust nobody
         return value
 
     @field_validator("database_url")

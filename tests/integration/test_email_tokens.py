@@ -12,7 +12,7 @@ from sqlalchemy import select
 from cometchat_auth.accounts import email_tokens
 from cometchat_auth.accounts.email_tokens import EmailTokenRow
 from cometchat_auth.errors import (
-    AppError,
+    DomainError,
     EmailTokenExpired,
     EmailTokenInvalid,
     EmailTokenOutdated,
@@ -66,8 +66,8 @@ async def consume(
 
 async def refused(
     database: Database, token: str, purpose: email_tokens.Purpose = "reset"
-) -> type[AppError]:
-    with pytest.raises(AppError) as error:
+) -> type[DomainError]:
+    with pytest.raises(DomainError) as error:
         await consume(database, token, purpose)
     return type(error.value)
 

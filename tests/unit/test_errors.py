@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from cometchat_auth import errors
+from cometchat_auth.api import errors
 from cometchat_auth.cometchat import BadRequest, RateLimited, Unavailable
 
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 from starlette.datastructures import Headers
 
-from cometchat_auth.security.client_ip import (
-    ProxyHeader,
-    client_ip,
-    ip_limit_key,
-    parse_networks,
-)
+from cometchat_auth.api.client_ip import ProxyHeader, client_ip, parse_networks
+from cometchat_auth.security.ratelimit import ip_limit_key
 
 PROXIES = parse_networks(["10.0.0.0/8", "2001:db8::/32"])
 

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from cometchat_auth.security.headers import SecurityHeaders, content_security_policy
+from cometchat_auth.api.headers import SecurityHeaders, content_security_policy
 
 
 async def hello(request: Request) -> PlainTextResponse:

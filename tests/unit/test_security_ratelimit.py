@@ -7,7 +7,8 @@ from types import SimpleNamespace
 import limits.aio.storage.memory
 import pytest
 
-from cometchat_auth.errors import RateLimitUnavailable, TooManyRequests
+from cometchat_auth.api.errors import answer_for
+from cometchat_auth.errors import RateLimitExceeded, RateLimitUnavailable
 from cometchat_auth.security.ratelimit import RateLimits, Rule, open_storage
 
 
@@ -37,13 +38,13 @@ async def test_per_ip_limit_triggers_and_lifts(clock: Clock) -> None:
     limits_ = limiter(clock)
     for n in range(3):
         await limits_.hit("login", ip="198.51.100.1", account=f"user{n}@example.com")
-    with pytest.raises(TooManyRequests) as refused:
+    with pytest.raises(RateLimitExceeded) as refused:
         await limits_.hit("login", ip="198.51.100.1", account="other@example.com")
     assert refused.value.retry_after == 60
     # Another IP is not affected.
     await limits_.hit("login", ip="198.51.100.2", account="other@example.com")
     clock.now += 30
-    with pytest.raises(TooManyRequests) as still:
+    with pytest.raises(RateLimitExceeded) as still:
         await limits_.hit("login", ip="198.51.100.1")
     assert still.value.retry_after == 30
     clock.now += 31
@@ -56,7 +57,7 @@ async def test_an_ipv6_client_cannot_dodge_the_per_ip_limit_with_new_addresses(
     limits_ = limiter(clock)
     for n in range(3):
         await limits_.hit("login", ip=f"2001:db8:1:2::{n + 1}")
-    with pytest.raises(TooManyRequests):
+    with pytest.raises(RateLimitExceeded):
         await limits_.hit("login", ip="2001:db8:1:2:ffff::9")  # the same /64
     await limits_.hit("login", ip="2001:db8:1:3::1")  # another /64 is another client
 
@@ -65,14 +66,14 @@ async def test_per_account_limit_holds_across_ips(clock: Clock) -> None:
     limits_ = limiter(clock)
     await limits_.hit("login", ip="198.51.100.1", account="ann@example.com")
     await limits_.hit("login", ip="198.51.100.2", account="ann@example.com")
-    with pytest.raises(TooManyRequests):
+    with pytest.raises(RateLimitExceeded):
         await limits_.hit("login", ip="198.51.100.3", account="ann@example.com")
     clock.now += 61
     await limits_.hit("login", ip="198.51.100.3", account="ann@example.com")
 
 
 async def test_a_429_answer_has_retry_after_and_the_envelope(clock: Clock) -> None:
-    answer = TooManyRequests(retry_after=12).response()
+    answer = answer_for(RateLimitExceeded(retry_after=12)).response()
     assert answer.status_code == 429
     assert answer.headers["Retry-After"] == "12"
     assert b'"code":"RATE_LIMITED"' in answer.body

@@ -21,7 +21,6 @@ from sqlalchemy import ColumnElement, Integer, String, and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cometchat_auth.settings import Settings
 from cometchat_auth.store.db import dialect_insert
 from cometchat_auth.store.models import Base, UTCDateTime, utcnow
 
@@ -54,15 +53,6 @@ class Lockout:
     base_delay: timedelta = timedelta(seconds=1)
     max_delay: timedelta = timedelta(minutes=15)
     clock: Callable[[], datetime] = utcnow
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Lockout:
-        return cls(
-            threshold=settings.lockout_threshold,
-            window=timedelta(seconds=settings.lockout_window),
-            base_delay=timedelta(seconds=settings.lockout_base_delay),
-            max_delay=timedelta(seconds=settings.lockout_max_delay),
-        )
 
     async def attempt(self, db: AsyncSession, email_key: str, *, password_ok: bool) -> Verdict:
         """Count one sign-in attempt for the address; the caller commits."""

@@ -20,6 +20,7 @@ from cometchat_auth.ops.metrics import hashing
 #: The floor of PASSWORD_MIN_LENGTH and the bound of PASSWORD_MAX_LENGTH (NIST: allow at least 64).
 MIN_LENGTH = 8
 MAX_LENGTH = 128
+MAX_LENGTH_FLOOR = 64
 
 
 def check_policy(
@@ -48,6 +49,11 @@ class Passwords:
         min_length: int = MIN_LENGTH,
         max_length: int = MAX_LENGTH,
     ) -> None:
+        # Impossible bounds stop the start instead of quietly weakening the policy.
+        if min_length < MIN_LENGTH:
+            raise ValueError(f"PASSWORD_MIN_LENGTH must be at least {MIN_LENGTH}")
+        if not MAX_LENGTH_FLOOR <= max_length <= MAX_LENGTH:
+            raise ValueError(f"PASSWORD_MAX_LENGTH must be {MAX_LENGTH_FLOOR} to {MAX_LENGTH}")
         self._hasher = PasswordHasher(
             memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism, type=Type.ID
         )

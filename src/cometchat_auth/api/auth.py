@@ -25,6 +25,7 @@ from cometchat_auth.api.deps import (
     TransportDep,
     client_ip,
 )
+from cometchat_auth.api.errors import COMETCHAT, LIMITED, USE_POST, Refusal, responses
 from cometchat_auth.api.schemas import (
     AuthOut,
     LoginIn,
@@ -39,14 +40,10 @@ from cometchat_auth.api.schemas import (
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.audit import Event, record
 from cometchat_auth.errors import (
-    COMETCHAT,
-    LIMITED,
     InvalidCredentials,
+    RateLimitExceeded,
     RefreshTokenInvalid,
-    TooManyRequests,
     Unauthenticated,
-    UsePost,
-    responses,
 )
 from cometchat_auth.ops.metrics import SIGN_INS
 from cometchat_auth.security.ratelimit import email_account
@@ -144,7 +141,7 @@ def _sign_in_counted() -> Iterator[None]:
     """Count the password check's outcome: success, wrong (or locked), limited."""
     try:
         yield
-    except TooManyRequests:
+    except RateLimitExceeded:
         SIGN_INS.labels("limited").inc()
         raise
     except InvalidCredentials:
@@ -160,7 +157,7 @@ def _sign_in_counted() -> Iterator[None]:
     summary="Refused: credentials go in a POST body",
 )
 async def login_with_get() -> NoReturn:
-    raise UsePost
+    raise Refusal(USE_POST)
 
 
 @router.post(

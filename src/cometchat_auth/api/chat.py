@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request
 
 from cometchat_auth.api.answers import cometchat_out
 from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep, client_ip
+from cometchat_auth.api.errors import COMETCHAT, LIMITED, responses
 from cometchat_auth.api.schemas import TokenIn, TokenOut
-from cometchat_auth.errors import COMETCHAT, LIMITED, responses
 
 router = APIRouter(prefix="/cometchat", tags=["cometchat"])
 

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Path, Response
 
 from cometchat_auth.api.answers import commit_and_settle, signed_out_response
 from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep, TransportDep
+from cometchat_auth.api.errors import responses
 from cometchat_auth.api.schemas import DeviceOut
 from cometchat_auth.audit import Event, record
-from cometchat_auth.errors import SessionNotFound, responses
+from cometchat_auth.errors import SessionNotFound
 from cometchat_auth.services import Services
 from cometchat_auth.sessions import devices
 

@@ -18,8 +18,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from cometchat_auth.api.deps import ServicesDep
+from cometchat_auth.api.errors import ErrorBody
 from cometchat_auth.api.schemas import CheckOut, HealthOut, NotReadyOut, ReadyOut
-from cometchat_auth.errors import ErrorBody
 from cometchat_auth.services import Services
 
 router = APIRouter(tags=["health"])

@@ -10,7 +10,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cometchat_auth.errors import PasswordInQuery, PayloadTooLarge, error_response
+from cometchat_auth.api.errors import PASSWORD_IN_QUERY, PAYLOAD_TOO_LARGE, error_response
+from cometchat_auth.audit import Client, acting_for
 
 
 class BodyLimit:
@@ -26,7 +27,7 @@ class BodyLimit:
             return
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                await PayloadTooLarge().response()(scope, receive, send)
+                await PAYLOAD_TOO_LARGE.response()(scope, receive, send)
                 return
         received = 0
 
@@ -37,7 +38,7 @@ class BodyLimit:
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     # Raised inside the route's body read; the error handlers answer 413.
-                    raise HTTPException(413, PayloadTooLarge.message)
+                    raise HTTPException(413, PAYLOAD_TOO_LARGE.message)
             return message
 
         await self.app(scope, limited, send)
@@ -55,7 +56,7 @@ class NoPasswordInQuery:
             if any(
                 "password" in key.casefold() for key, _ in parse_qsl(query, keep_blank_values=True)
             ):
-                await PasswordInQuery().response()(scope, receive, send)
+                await PASSWORD_IN_QUERY.response()(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -83,3 +84,20 @@ class Cors(CORSMiddleware):
             "This origin, method or header is not allowed by CORS_ORIGINS.",
             headers={k: v for k, v in response.headers.items() if k.startswith("access-control")},
         )
+
+
+class ClientContext:
+    """Name the request's client in its audit events; sits inside the proxy middleware, so the IP
+    is resolved."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        peer = scope.get("client")
+        agent = Headers(scope=scope).get("user-agent")
+        with acting_for(Client(peer[0] if peer else None, agent[:512] if agent else None)):
+            await self.app(scope, receive, send)

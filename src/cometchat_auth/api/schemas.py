@@ -18,7 +18,7 @@ from pydantic.alias_generators import to_camel
 from cometchat_auth.accounts.emails import normalize_email
 from cometchat_auth.accounts.names import check_display_name
 from cometchat_auth.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from cometchat_auth.errors import ErrorBody
+from cometchat_auth.api.errors import ErrorBody
 
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize_email)]
 #: At login any length up to the maximum is checked against the hash; the policy applies on set.

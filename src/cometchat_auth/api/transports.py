@@ -7,7 +7,7 @@ from typing import Protocol
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cometchat_auth.security import csrf
+from cometchat_auth.api import csrf
 from cometchat_auth.settings import Settings
 
 
@@ -44,7 +44,7 @@ class BearerTransport:
 class CookieTransport:
     """HttpOnly, SameSite=Strict cookies; ``__Host-`` and Secure outside local mode.
 
-    Each sign-in also sets the CSRF cookie that ``security.csrf.CsrfProtection`` checks.
+    Each sign-in also sets the CSRF cookie that ``api.csrf.CsrfProtection`` checks.
     """
 
     tokens_in_body = False

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +23,11 @@ def current_client() -> Client:
     return _current.get()
 
 
-class ClientContext:
-    """Remember the request's client; sits inside the proxy middleware, so the IP is resolved."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        peer = scope.get("client")
-        agent = Headers(scope=scope).get("user-agent")
-        token = _current.set(Client(peer[0] if peer else None, agent[:512] if agent else None))
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            _current.reset(token)
+@contextmanager
+def acting_for(client: Client) -> Iterator[None]:
+    """Events recorded within the block name ``client`` (the HTTP layer sets it per request)."""
+    token = _current.set(client)
+    try:
+        yield
+    finally:
+        _current.reset(token)

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.cometchat import (
     AuthTokenNotFound,
@@ -27,8 +27,7 @@ from cometchat_auth.outbox import queries
 from cometchat_auth.outbox.breaker import CircuitBreaker, CircuitOpen
 from cometchat_auth.outbox.errors import PermanentFailure, RetryLater
 from cometchat_auth.outbox.models import Job
-from cometchat_auth.outbox.worker import Handler, Outbox, Sealer
-from cometchat_auth.settings import Settings
+from cometchat_auth.outbox.worker import Handler, Outbox
 from cometchat_auth.store import UserRow
 
 CREATE_USER = "cometchat.create_user"
@@ -166,28 +165,3 @@ class CometChatJobs:
     async def _flush_tokens(self, payload: dict[str, Any]) -> None:
         with contextlib.suppress(UserNotFound):
             await self._call(lambda: self._client.flush_auth_tokens(payload["uid"]))
-
-
-def cometchat_jobs(
-    settings: Settings,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    client: CometChatClient,
-    vault: Sealer,
-) -> CometChatJobs:
-    """The process's outbox, with the CometChat jobs registered, and its circuit breaker."""
-    outbox = Outbox(
-        sessionmaker,
-        vault,
-        concurrency=settings.outbox_concurrency,
-        lease=settings.outbox_lease,
-        max_attempts=settings.outbox_max_attempts,
-        backoff_base=settings.outbox_backoff_base,
-        backoff_cap=settings.outbox_backoff_cap,
-        poll_interval=settings.outbox_poll_interval,
-    )
-    breaker = CircuitBreaker(
-        threshold=settings.cometchat_breaker_threshold,
-        reset_after=settings.cometchat_breaker_reset,
-        deadline=settings.cometchat_deadline,
-    )
-    return CometChatJobs(outbox, client, breaker)

@@ -1,1 +1,1 @@
-"""Security by default: rate limits, the client's IP behind proxies, headers, CSRF."""
+"""Rate limits per client IP and per account (the HTTP-side guards live in ``api/``)."""

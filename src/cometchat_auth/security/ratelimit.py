@@ -8,6 +8,7 @@ through: limits never switch off silently.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -20,10 +21,8 @@ from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from cometchat_auth.accounts.emails import email_key
-from cometchat_auth.errors import RateLimitUnavailable, TooManyRequests
+from cometchat_auth.errors import RateLimitExceeded, RateLimitUnavailable
 from cometchat_auth.ops.metrics import RATE_LIMITED
-from cometchat_auth.security.client_ip import ip_limit_key
-from cometchat_auth.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +36,20 @@ class Rule:
 
     per_ip: str
     per_account: str
+
+
+def ip_limit_key(ip: str) -> str:
+    """What a per-IP limit counts: an IPv6 client by its /64, which one host commonly holds
+    whole (a fresh address per request would dodge the limit); an IPv4-mapped one as IPv4."""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ip
+    if not isinstance(address, ipaddress.IPv6Address):
+        return ip
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, 64), strict=False))
 
 
 def email_account(email: str) -> str:
@@ -80,19 +93,6 @@ class RateLimits:
         self._prefix = key_prefix
         self._clock = clock
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RateLimits:
-        """The server's limits: ``RATE_LIMIT_<ACTION>_IP`` and ``_ACCOUNT`` for every action."""
-        rules = {
-            action: Rule(
-                per_ip=getattr(settings, f"rate_limit_{action}_ip"),
-                per_account=getattr(settings, f"rate_limit_{action}_account"),
-            )
-            for action in ACTIONS
-        }
-        storage = open_storage(settings.redis_url)
-        return cls(rules, storage, key_prefix=settings.rate_limit_key_prefix)
-
     async def hit(self, action: str, *, ip: str | None = None, account: str | None = None) -> None:
         """Count one attempt at ``action`` for this IP and this account (either may be None)."""
         per_ip, per_account = self._rules[action]
@@ -110,7 +110,7 @@ class RateLimits:
                 log.error("rate-limit storage failed: %s", type(exc).__name__)
                 raise RateLimitUnavailable from None
             RATE_LIMITED.labels(action).inc()
-            raise TooManyRequests(retry_after=max(1, math.ceil(reset - self._clock())))
+            raise RateLimitExceeded(retry_after=max(1, math.ceil(reset - self._clock())))
 
     @property
     def shared(self) -> bool:

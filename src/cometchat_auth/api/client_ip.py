@@ -31,17 +31,6 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def ip_limit_key(ip: str) -> str:
-    """What a per-IP limit counts: an IPv6 client by its /64, which one host commonly holds
-    whole (a fresh address per request would dodge the limit); an IPv4-mapped one as IPv4."""
-    address = _address(ip)
-    if not isinstance(address, ipaddress.IPv6Address):
-        return ip
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return str(ipaddress.IPv6Network((address, 64), strict=False))
-
-
 def is_loopback(host: str | None) -> bool:
     """Whether ``host`` is this machine only: ``localhost`` or a loopback address."""
     address = _address(host) if host and host != "localhost" else None

@@ -17,7 +17,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cometchat_auth.errors import CsrfFailed
+from cometchat_auth.api.errors import CSRF_FAILED
 
 HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -100,6 +100,6 @@ class CsrfProtection:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         unsafe = scope["type"] == "http" and scope["method"] not in SAFE_METHODS
         if unsafe and not self._allowed(HTTPConnection(scope)):
-            await CsrfFailed().response()(scope, receive, send)
+            await CSRF_FAILED.response()(scope, receive, send)
             return
         await self.app(scope, receive, send)
