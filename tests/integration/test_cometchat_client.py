@@ -104,6 +104,36 @@ async def test_deactivated_users_are_listed_only_when_asked(client: CometChatCli
     assert only == {gone}
 
 
+async def test_users_are_deactivated_and_reactivated_in_bulk(client: CometChatClient) -> None:
+    prefix = new_uid("bulk")
+    uids = [f"{prefix}-{n}" for n in range(3)]
+    for uid in uids:
+        await client.create_user(uid, uid)
+    assert await client.deactivate_users([uids[0], uids[1].upper()]) == uids[:2]
+    assert [user.uid async for user in client.list_users(search_key=prefix)] == uids[2:]
+    with pytest.raises(UserNotFound):
+        await client.get_user(uids[0])
+    assert await client.reactivate_users(uids) == uids[:2]
+    assert [user.uid async for user in client.list_users(search_key=prefix)] == uids
+
+
+async def test_users_are_filtered_by_tags_and_role(client: CometChatClient) -> None:
+    prefix = new_uid("tags")
+    await client.create_user(f"{prefix}-a", "A", tags=["red"])
+    await client.create_user(f"{prefix}-b", "B", tags=["blue"])
+    await client.create_user(f"{prefix}-c", "C")
+    red_or_blue = client.list_users(search_key=prefix, tags=["red", "blue"], with_tags=True)
+    assert {user.uid: user.tags async for user in red_or_blue} == {
+        f"{prefix}-a": ("red",),
+        f"{prefix}-b": ("blue",),
+    }
+    untagged = [user.tags async for user in client.list_users(search_key=prefix)]
+    assert untagged == [(), (), ()]
+    by_role = client.list_users(search_key=prefix, roles=["default"], status="offline")
+    assert len([user async for user in by_role]) == 3
+    assert [user async for user in client.list_users(search_key=prefix, role="nobody")] == []
+
+
 async def test_users_are_listed_across_several_pages(client: CometChatClient) -> None:
     prefix = new_uid("page")
     uids = {f"{prefix}-{n}" for n in range(5)}
@@ -147,6 +177,27 @@ async def test_tokens_are_minted_with_force_so_none_is_shared(client: CometChatC
     assert len(set(minted)) == 3
     shared = await client.create_auth_token(uid, force=False)
     assert shared.auth_token == minted[-1]
+
+
+async def test_a_token_records_where_it_is_used(client: CometChatClient) -> None:
+    uid = new_uid()
+    await client.create_user(uid, "Gail")
+    minted = await client.create_auth_token(uid)
+    updated = await client.update_auth_token(
+        uid, minted.auth_token, platform="WEB", user_agent="Firefox/120", app_info={"v": "1"}
+    )
+    assert (updated.platform, updated.user_agent, updated.app_info) == (
+        "WEB",
+        "Firefox/120",
+        {"v": "1"},
+    )
+    listed = [token async for token in client.list_auth_tokens(uid)]
+    assert listed == [updated]
+    with pytest.raises(ValueError, match="at least one"):
+        await client.update_auth_token(uid, minted.auth_token)
+    with pytest.raises(AuthTokenNotFound) as caught:
+        await client.update_auth_token(uid, f"{uid}_0", platform="WEB")
+    assert_no_secret(caught.value, f"{uid}_0")
 
 
 async def test_only_the_newest_100_tokens_stay_valid(client: CometChatClient) -> None:

@@ -114,3 +114,31 @@ def test_only_the_newest_100_tokens_stay_valid(emulator_rest: httpx.Client, uid:
         answer = emulator_rest.get(f"/users/{uid}/auth_tokens/{dropped}")
         assert answer.status_code == 404
     assert emulator_rest.get(f"/users/{uid}/auth_tokens/{tokens[2]}").status_code == 200
+
+
+def test_update_records_where_a_token_is_used(emulator_rest: httpx.Client, uid: str) -> None:
+    token = mint(emulator_rest, uid)
+    path = f"/users/{uid}/auth_tokens/{token}"
+    body = {"platform": "WEB", "userAgent": "Firefox/120", "appInfo": {"version": "1.2"}}
+    updated = emulator_rest.put(path, json=body).json()["data"]
+    assert updated == {"uid": uid, "authToken": token, "createdAt": updated["createdAt"], **body}
+    assert emulator_rest.get(path).json()["data"] == updated
+    listed = emulator_rest.get(f"/users/{uid}/auth_tokens").json()["data"]
+    assert listed == [updated]
+    for bad in ({}, {"appInfo": "x"}, {"platform": 5}):
+        assert emulator_rest.put(path, json=bad).status_code == 400
+    missing = emulator_rest.put(f"/users/{uid}/auth_tokens/{uid}_0", json=body)
+    assert missing.json()["error"]["code"] == "ERR_AUTH_TOKEN_NOT_FOUND"
+
+
+def test_list_pages_through_the_tokens(emulator_rest: httpx.Client, uid: str) -> None:
+    tokens = [mint(emulator_rest, uid) for _ in range(5)]
+    page = emulator_rest.get(f"/users/{uid}/auth_tokens", params={"perPage": 2, "page": 3}).json()
+    assert [t["authToken"] for t in page["data"]] == tokens[4:]
+    assert page["meta"]["pagination"] == {
+        "total": 5,
+        "count": 1,
+        "per_page": 2,
+        "current_page": 3,
+        "total_pages": 3,
+    }

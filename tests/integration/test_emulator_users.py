@@ -248,3 +248,59 @@ def test_v2_0_selects_the_app_by_header(emulator_url: str, emulator_config: Emul
     created = httpx.post(f"{base}/users", json={"uid": "vee", "name": "Vee"}, headers=headers)
     assert created.status_code == 200
     assert httpx.get(f"{base}/users/vee", headers=headers).json()["data"]["uid"] == "vee"
+
+
+def uids_of(answer: httpx.Response) -> list[str]:
+    assert answer.status_code == 200, answer.text
+    return [user["uid"] for user in answer.json()["data"]]
+
+
+def test_list_filters_by_tags_and_shows_tags_only_when_asked(emulator_rest: httpx.Client) -> None:
+    create(emulator_rest, "tia", tags=["red", "blue"])
+    create(emulator_rest, "tom", tags=["green"])
+    create(emulator_rest, "ted")
+    listed = emulator_rest.get("/users").json()["data"]
+    assert all("tags" not in user for user in listed)
+    with_tags = emulator_rest.get("/users", params={"withTags": "true"}).json()["data"]
+    assert {user["uid"]: user.get("tags") for user in with_tags} == {
+        "tia": ["red", "blue"],
+        "tom": ["green"],
+        "ted": None,
+    }
+    # Comma-separated, as the SDK sends it, or repeated: users with any of them.
+    assert uids_of(emulator_rest.get("/users", params={"tags": "blue,green"})) == ["tia", "tom"]
+    assert uids_of(emulator_rest.get("/users", params=[("tags", "red"), ("tags", "x")])) == ["tia"]
+    assert uids_of(emulator_rest.get("/users", params={"tags": "none"})) == []
+
+
+def test_list_filters_by_status(emulator_rest: httpx.Client, emulator_url: str) -> None:
+    token = create(emulator_rest, "sue", withAuthToken=True).json()["data"]["authToken"]
+    create(emulator_rest, "sam")
+    assert uids_of(emulator_rest.get("/users", params={"status": "available"})) == []
+    # The SDK's PUT /me opens a session: the user is available until DELETE /me.
+    httpx.put(f"{emulator_url}/v3.0/me", headers={"authToken": token}, json={})
+    assert uids_of(emulator_rest.get("/users", params={"status": "available"})) == ["sue"]
+    assert uids_of(emulator_rest.get("/users", params={"status": "online"})) == ["sue"]
+    assert uids_of(emulator_rest.get("/users", params={"status": "offline"})) == ["sam"]
+    assert emulator_rest.get("/users/sue").json()["data"]["status"] == "available"
+    httpx.delete(f"{emulator_url}/v3.0/me", headers={"authToken": token})
+    assert uids_of(emulator_rest.get("/users", params={"status": "available"})) == []
+    bad = emulator_rest.get("/users", params={"status": "busy"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (400, "ERR_BAD_REQUEST")
+
+
+def test_bulk_deactivate_and_reactivate(emulator_rest: httpx.Client) -> None:
+    for uid in ("ula", "uma", "una"):
+        create(emulator_rest, uid)
+    gone = emulator_rest.request("DELETE", "/users", json={"uidsToDeactivate": ["ULA", "uma", "x"]})
+    assert gone.json() == {"data": {"deactivatedUids": ["ula", "uma"]}}
+    assert uids_of(emulator_rest.get("/users")) == ["una"]
+    assert emulator_rest.get("/users/ula").json()["error"]["code"] == "ERR_UID_NOT_FOUND"
+    back = emulator_rest.put("/users", json={"uidsToActivate": ["ula", "una"]})
+    assert back.json() == {"data": {"nonDeactivatedUids": ["ula"]}}
+    assert uids_of(emulator_rest.get("/users")) == ["ula", "una"]
+    bodies: list[dict[str, object]] = [{}, {"uidsToDeactivate": []}, {"uidsToDeactivate": "ula"}]
+    for bad in bodies:
+        answer = emulator_rest.request("DELETE", "/users", json=bad)
+        assert answer.status_code == 400
+        assert list(answer.json()["error"]["details"]) == ["uidsToDeactivate"]

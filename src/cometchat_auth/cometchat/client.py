@@ -33,6 +33,16 @@ def _token_path(uid: str, auth_token: str) -> str:
     return f"/users/{validate_uid(uid)}/auth_tokens/{quote(auth_token, safe='')}"
 
 
+def _uids(data: Any, *keys: str) -> list[str]:
+    """The first of ``keys`` in ``data`` that holds a list of uids."""
+    if isinstance(data, Mapping):
+        for key in keys:
+            found = data.get(key)
+            if isinstance(found, list) and all(isinstance(uid, str) for uid in found):
+                return found
+    raise Unavailable(f"CometChat sent no list of uids under {' or '.join(keys)}")
+
+
 def _without_none(**fields: Any) -> dict[str, Any]:
     return {name: value for name, value in fields.items() if value is not None}
 
@@ -194,26 +204,48 @@ class CometChatClient:
         path = f"/users/{validate_uid(uid)}"
         await self._data("delete_user", "DELETE", path, json={"permanent": permanent})
 
-    async def reactivate_users(self, uids: Sequence[str]) -> None:
-        """Reactivate deactivated users (``delete_user`` without ``permanent``); others stay."""
-        body = {"uidsToActivate": [validate_uid(uid) for uid in uids]}
-        await self._data("reactivate_users", "PUT", "/users", json=body)
-
     def list_users(
         self,
         *,
         per_page: int = 100,
         search_key: str | None = None,
+        status: Literal["available", "offline"] | None = None,
+        role: str | None = None,
+        roles: Sequence[str] = (),
+        tags: Sequence[str] = (),
+        with_tags: bool = False,
         with_deactivated: bool = False,
         only_deactivated: bool = False,
     ) -> AsyncIterator[User]:
-        """Every user, one page fetched at a time as the iteration needs it."""
+        """Every user matching the filters, one page fetched at a time as the iteration needs it.
+
+        CometChat leaves ``tags`` out of listed users unless ``with_tags`` asks for them.
+        """
         params = _without_none(
             searchKey=search_key,
+            status=status,
+            role=role,
+            roles=",".join(roles) or None,
+            tags=",".join(tags) or None,
+            withTags=with_tags or None,
             withDeactivated=with_deactivated or None,
             onlyDeactivated=only_deactivated or None,
         )
         return self._pages("list_users", User, "/users", per_page, params)
+
+    async def deactivate_users(self, uids: Iterable[str]) -> list[str]:
+        """Deactivate users in one call (they can no longer log in); returns the uids it changed."""
+        body = {"uidsToDeactivate": [validate_uid(uid) for uid in uids]}
+        data = await self._data("deactivate_users", "DELETE", "/users", json=body)
+        return _uids(data, "deactivatedUids")
+
+    async def reactivate_users(self, uids: Iterable[str]) -> list[str]:
+        """Reactivate deactivated users in one call; returns the uids it changed."""
+        body = {"uidsToActivate": [validate_uid(uid) for uid in uids]}
+        # [GUESS] The reference's example answers with "nonDeactivatedUids", which reads like a
+        # copy slip: a "reactivatedUids" list is taken as well.
+        data = await self._data("reactivate_users", "PUT", "/users", json=body)
+        return _uids(data, "nonDeactivatedUids", "reactivatedUids")
 
     # Auth tokens
 
@@ -238,6 +270,23 @@ class CometChatClient:
         """The token, or ``AuthTokenNotFound`` once deleted, flushed or pushed out of the window."""
         path = _token_path(uid, auth_token)
         data = await self._data("get_auth_token", "GET", path, secrets=(auth_token,))
+        return parse(AuthToken, data)
+
+    async def update_auth_token(
+        self,
+        uid: str,
+        auth_token: str,
+        *,
+        platform: str | None = None,
+        user_agent: str | None = None,
+        app_info: Mapping[str, Any] | None = None,
+    ) -> AuthToken:
+        """Record where a token is used (CometChat lists these fields with the token)."""
+        body = _without_none(platform=platform, userAgent=user_agent, appInfo=app_info)
+        if not body:
+            raise ValueError("give at least one of platform, user_agent and app_info")
+        path = _token_path(uid, auth_token)
+        data = await self._data("update_auth_token", "PUT", path, json=body, secrets=(auth_token,))
         return parse(AuthToken, data)
 
     async def delete_auth_token(self, uid: str, auth_token: str) -> None:

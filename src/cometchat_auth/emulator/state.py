@@ -24,6 +24,7 @@ class TokenRecord:
     platform: str | None = None
     device_id: str | None = None
     app_info: dict[str, Any] | None = None
+    user_agent: str | None = None
     #: Set by the SDK's ``PUT /me``, cleared by ``DELETE /me``; the token stays valid either way.
     session_active: bool = False
 
@@ -43,17 +44,28 @@ class UserRecord:
     deactivated_at: int | None = None
     tokens: list[TokenRecord] = field(default_factory=list)
 
-    def public(self) -> dict[str, Any]:
-        """The user as CometChat shows it: unset optional fields are left out."""
+    @property
+    def status(self) -> str:
+        """``available`` while the SDK holds a session (``PUT /me`` without ``DELETE /me``).
+
+        [GUESS] Real CometChat tracks presence on its websocket, which the emulator has not.
+        """
+        return "available" if any(token.session_active for token in self.tokens) else "offline"
+
+    def public(self, *, with_tags: bool = True) -> dict[str, Any]:
+        """The user as CometChat shows it: unset optional fields are left out.
+
+        Lists leave ``tags`` out unless asked (``withTags``); single users carry them.
+        """
         shown: dict[str, Any] = {"uid": self.uid, "name": self.name}
         optional = {"avatar": self.avatar, "link": self.link}
         shown.update({k: v for k, v in optional.items() if v is not None})
         shown["role"] = self.role
-        shown["status"] = "offline"
+        shown["status"] = self.status
         more = {
             "statusMessage": self.status_message,
             "metadata": self.metadata,
-            "tags": self.tags,
+            "tags": self.tags if with_tags else None,
         }
         shown.update({k: v for k, v in more.items() if v is not None})
         shown["createdAt"] = self.created_at
@@ -64,7 +76,46 @@ class UserRecord:
         return shown
 
     def token_view(self, token: TokenRecord) -> dict[str, Any]:
-        return {"uid": self.uid, "authToken": token.auth_token, "createdAt": token.created_at}
+        """A token as the auth-token routes show it; the device fields only once set."""
+        shown: dict[str, Any] = {
+            "uid": self.uid,
+            "authToken": token.auth_token,
+            "createdAt": token.created_at,
+        }
+        device = {"platform": token.platform, "userAgent": token.user_agent}
+        shown.update({key: value for key, value in device.items() if value is not None})
+        if token.app_info is not None:
+            shown["appInfo"] = token.app_info
+        return shown
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """The filters of ``GET /users``; empty ones match everyone."""
+
+    search: str | None = None
+    statuses: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    with_deactivated: bool = False
+    only_deactivated: bool = False
+
+    def matches(self, user: UserRecord) -> bool:
+        deactivated = user.deactivated_at is not None
+        if self.only_deactivated and not deactivated:
+            return False
+        if deactivated and not (self.with_deactivated or self.only_deactivated):
+            return False
+        if self.search:
+            needle = self.search.lower()
+            if not (user.uid.startswith(needle) or user.name.lower().startswith(needle)):
+                return False
+        if self.statuses and user.status not in self.statuses:
+            return False
+        if self.roles and user.role not in self.roles:
+            return False
+        # [GUESS] "users that have these tags": any one of them.
+        return not self.tags or bool(self.tags.intersection(user.tags or ()))
 
 
 #: Field names of the user body that map one to one onto a ``UserRecord`` attribute.
@@ -119,31 +170,23 @@ class AppState:
         else:
             user.deactivated_at = self.now()
 
-    def reactivate_users(self, uids: list[str]) -> list[str]:
-        """Reactivate the deactivated users among ``uids``; returns those reactivated."""
-        done = []
+    def set_active(self, uids: list[str], *, active: bool) -> list[str]:
+        """Deactivate or reactivate existing users; returns the uids that changed.
+
+        [GUESS] Unknown uids, and users already in the asked state, are skipped silently: the
+        reference shows only a list of uids in the answer.
+        """
+        changed = []
         for uid in uids:
-            user = self.users.get(uid)
-            if user is not None and user.deactivated_at is not None:
-                user.deactivated_at = None
-                done.append(user.uid)
-        return done
+            user = self.users.get(uid.lower())
+            if user is None or (user.deactivated_at is None) == active:
+                continue
+            user.deactivated_at = None if active else self.now()
+            changed.append(user.uid)
+        return changed
 
-    def list_users(
-        self, search: str | None, with_deactivated: bool, only_deactivated: bool
-    ) -> list[UserRecord]:
-        def wanted(user: UserRecord) -> bool:
-            deactivated = user.deactivated_at is not None
-            if only_deactivated and not deactivated:
-                return False
-            if deactivated and not (with_deactivated or only_deactivated):
-                return False
-            if search:
-                needle = search.lower()
-                return user.uid.startswith(needle) or user.name.lower().startswith(needle)
-            return True
-
-        return [user for user in self.users.values() if wanted(user)]
+    def list_users(self, query: UserQuery) -> list[UserRecord]:
+        return [user for user in self.users.values() if query.matches(user)]
 
     def create_token(
         self, uid: str, body: dict[str, Any], *, force: bool
@@ -175,6 +218,16 @@ class AppState:
             if secrets.compare_digest(token.auth_token, auth_token):
                 return user, token
         raise token_not_found(user.uid)
+
+    def update_token(
+        self, uid: str, auth_token: str, body: dict[str, Any]
+    ) -> tuple[UserRecord, TokenRecord]:
+        """Record where a token is used (``platform``, ``userAgent``, ``appInfo``)."""
+        user, token = self.token(uid, auth_token)
+        token.platform = body.get("platform", token.platform)
+        token.user_agent = body.get("userAgent", token.user_agent)
+        token.app_info = body.get("appInfo", token.app_info)
+        return user, token
 
     def delete_token(self, uid: str, auth_token: str) -> None:
         user, token = self.token(uid, auth_token)

@@ -9,6 +9,7 @@ from typing import Any
 from starlette.requests import Request
 
 from .errors import bad_request
+from .state import UserQuery
 
 UID_PATTERN = re.compile(r"[a-z0-9_-]{1,100}")
 UNSETTABLE = ("avatar", "link", "metadata")
@@ -85,10 +86,24 @@ def user_body(body: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return clean
 
 
+def token_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A checked body of ``PUT /users/{uid}/auth_tokens/{token}``: where the token is used."""
+    errors: dict[str, list[str]] = {}
+    _string(errors, body, "platform", 100)
+    _string(errors, body, "userAgent", 3000)
+    if "appInfo" in body and not isinstance(body["appInfo"], dict):
+        errors["appInfo"] = ["The appInfo must be an object."]
+    if not any(key in body for key in ("platform", "userAgent", "appInfo")):
+        errors["body"] = ["Give at least one of platform, userAgent and appInfo."]
+    if errors:
+        raise bad_request(errors)
+    return body
+
+
 def uid_list(body: dict[str, Any], key: str) -> list[str]:
-    """A required array of uids (the bulk deactivate and reactivate bodies), lower-cased."""
+    """A non-empty array of uids (bulk deactivate and reactivate), lower-cased."""
     uids = body.get(key)
-    if not isinstance(uids, list) or not uids or not all(isinstance(uid, str) for uid in uids):
+    if not isinstance(uids, list) or not uids or not all(isinstance(u, str) for u in uids):
         raise bad_request({key: [f"The {key} must be a non-empty array of uids."]})
     return [uid.lower() for uid in uids]
 
@@ -103,6 +118,36 @@ def flag(body: dict[str, Any], key: str) -> bool:
 
 def query_flag(request: Request, key: str) -> bool:
     return request.query_params.get(key, "").lower() in ("1", "true", "yes")
+
+
+def query_list(request: Request, key: str) -> frozenset[str]:
+    """A list parameter, repeated (``a=1&a=2``) or comma-separated (``a=1,2``, as the SDK sends)."""
+    return frozenset(
+        item.strip()
+        for raw in request.query_params.getlist(key)
+        for item in raw.split(",")
+        if item.strip()
+    )
+
+
+#: The JS SDK's UsersRequest says ``online`` where the REST API says ``available``.
+STATUSES = {"available": "available", "online": "available", "offline": "offline"}
+
+
+def user_query(request: Request) -> UserQuery:
+    """The filters of a users list: ``searchKey``, ``status``, ``role``/``roles``, ``tags``, ..."""
+    statuses = query_list(request, "status")
+    unknown = statuses - STATUSES.keys()
+    if unknown:
+        raise bad_request({"status": ["The status must be available or offline."]})
+    return UserQuery(
+        search=request.query_params.get("searchKey"),
+        statuses=frozenset(STATUSES[status] for status in statuses),
+        roles=query_list(request, "role") | query_list(request, "roles"),
+        tags=query_list(request, "tags"),
+        with_deactivated=query_flag(request, "withDeactivated"),
+        only_deactivated=query_flag(request, "onlyDeactivated"),
+    )
 
 
 def query_int(request: Request, key: str, default: int, maximum: int | None = None) -> int:
