@@ -117,6 +117,43 @@ def migrate() -> None:
     typer.echo(f"database migrated to {revision}")
 
 
+@app.command()
+def doctor() -> None:
+    """Check the settings and everything the server talks to: PASS, WARN or FAIL, with a fix."""
+    from rich.console import Console
+
+    from cometchat_auth.ops.doctor import run
+    from cometchat_auth.settings import Settings
+
+    # Wide enough that each fix stays on one line when piped to a file or CI log.
+    raise typer.Exit(run(Settings(), Console(width=200)))
+
+
+@app.command()
+def calibrate(
+    target_ms: Annotated[
+        float, typer.Option(help="The most one hash may take, in milliseconds.")
+    ] = 250,
+    max_memory_mib: Annotated[
+        int, typer.Option(help="Memory one hash may use (concurrent sign-ins multiply it).")
+    ] = 64,
+) -> None:
+    """Print argon2id costs that take at most --target-ms here, never below OWASP's floor."""
+    from cometchat_auth.ops.calibrate import calibrate as fit
+
+    best, seconds, trials = fit(target_ms / 1000, max_memory_kib=max_memory_mib * 1024)
+    for costs, took in trials:
+        typer.echo(f"  m={costs.memory_cost} KiB t={costs.time_cost}: {took * 1000:.0f} ms")
+    if seconds > target_ms / 1000:
+        typer.echo(
+            f"Even OWASP's floor takes {seconds * 1000:.0f} ms here: keep it "
+            "(never weaker), and expect slower sign-ins.",
+            err=True,
+        )
+    typer.echo(f"# {seconds * 1000:.0f} ms per hash on this machine")
+    typer.echo(best.env())
+
+
 users = typer.Typer(help="Manage accounts and their CometChat users, as an operator.")
 app.add_typer(users, name="users")
 

@@ -23,6 +23,15 @@ MAX_LENGTH = 128
 MAX_LENGTH_FLOOR = 64
 
 
+#: OWASP's argon2id minimums (memory in KiB, iterations), parallelism 1: equal defences.
+OWASP_FLOOR = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def meets_owasp_floor(memory_cost: int, time_cost: int) -> bool:
+    """Whether argon2id with these costs is at least one of OWASP's recommended settings."""
+    return any(memory_cost >= m and time_cost >= t for m, t in OWASP_FLOOR)
+
+
 def check_policy(
     password: str, *, min_length: int = MIN_LENGTH, max_length: int = MAX_LENGTH
 ) -> str:

@@ -31,6 +31,28 @@ class SmtpSender:
         self._tls = tls
         self._timeout = timeout
 
+    async def probe(self) -> None:
+        """Connect, EHLO, STARTTLS (when set) and log in (when set), then quit: sends nothing.
+
+        Raises aiosmtplib's errors, or OSError when the server cannot be reached.
+        """
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host,
+            port=self.port,
+            use_tls=self._tls,
+            start_tls=False,
+            timeout=self._timeout,
+        )
+        await smtp.connect()
+        try:
+            await smtp.ehlo()
+            if self._starttls:
+                await smtp.starttls()
+            if self._username and self._password:
+                await smtp.login(self._username, self._password)
+        finally:
+            smtp.close()
+
     async def send(self, message: EmailMessage) -> None:
         # STARTTLS is required when set, never opportunistic: a login must not go out in clear.
         await aiosmtplib.send(
