@@ -60,7 +60,8 @@ class Settings(BaseSettings):
     cometchat_breaker_threshold: int = Field(5, ge=1)
     cometchat_breaker_reset: float = Field(10.0, gt=0)
     outbox_concurrency: int = Field(8, ge=1)
-    outbox_lease: float = Field(60.0, gt=0)
+    #: Seconds a claimed job is held without a heartbeat: a dead process's job is free after it.
+    outbox_lease: float = Field(6.0, gt=0)
     outbox_max_attempts: int = Field(15, ge=1)
     outbox_backoff_base: float = Field(1.0, gt=0)
     outbox_backoff_cap: float = Field(300.0, gt=0)

@@ -262,3 +262,36 @@ async def test_an_unknown_kind_or_unreadable_payload_fails_the_job(database: Dat
 
         await eventually_async(both_failed)
     assert seen == []
+
+
+async def test_a_heartbeat_keeps_a_slow_job_from_a_second_worker(database: Database) -> None:
+    runs: list[int] = []
+
+    async def slow(payload: dict[str, Any]) -> None:
+        runs.append(payload["n"])
+        await asyncio.sleep(1.5)  # three leases long
+
+    first, second = outbox_on(database, lease=0.5), outbox_on(database, lease=0.5)
+    for outbox in (first, second):
+        outbox.register("test.slow", slow)
+    async with database.sessionmaker() as db:
+        await first.enqueue(db, "test.slow", {"n": 1})
+        await db.commit()
+    async with first.running(), second.running():
+        await drained(database, within=20)
+    assert runs == [1]  # never taken from the live worker that held it
+
+
+async def test_run_now_takes_over_a_dead_workers_job_within_its_lease(
+    database: Database,
+) -> None:
+    outbox, ran = noting(database)
+    async with database.sessionmaker() as db:
+        await outbox.enqueue(db, "test.note", {"n": 7}, ordering_key="ann")
+        await db.commit()
+    # Another process claims it and dies (kill -9): no heartbeat renews its short lease.
+    async with database.sessionmaker() as db:
+        await queries.claim(db, lease=0.5, limit=1)
+    # A request of the same user (a login) does not wait out a long lease: it runs the job.
+    assert await outbox.run_now("ann", within=10) is True
+    assert ran == [7]

@@ -71,6 +71,17 @@ async def claim(
     return claimed
 
 
+async def renew(db: AsyncSession, job: Claimed, *, lease: float) -> bool:
+    """Extend the lease of a job this worker still holds (a heartbeat); False if it lost it."""
+    renewed = await db.execute(
+        update(JobRow)
+        .where(JobRow.id == job.id, JobRow.attempts == job.attempts, JobRow.status == PENDING)
+        .values(locked_until=utcnow() + timedelta(seconds=lease))
+    )
+    await db.commit()
+    return int(getattr(renewed, "rowcount", 0)) == 1
+
+
 async def finish(db: AsyncSession, job_id: int) -> None:
     await db.execute(delete(JobRow).where(JobRow.id == job_id))
     await db.commit()

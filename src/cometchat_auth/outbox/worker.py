@@ -1,8 +1,9 @@
 """The outbox: jobs written in the caller's transaction, run after commit by a worker.
 
 A job runs at least once (a worker that dies mid-job loses its lease and another takes the job),
-so handlers are idempotent. Jobs sharing an ordering key run one at a time, oldest first; others
-run side by side, up to ``concurrency``.
+so handlers are idempotent. Leases are short and renewed by a heartbeat while the job runs: a
+live worker keeps a slow job, and a dead one's job is free again within one lease. Jobs sharing
+an ordering key run one at a time, oldest first; others run side by side, up to ``concurrency``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ class Outbox:
         vault: Sealer,
         *,
         concurrency: int = 8,
-        lease: float = 60.0,
+        lease: float = 6.0,
+        job_timeout: float = 60.0,
         max_attempts: int = 15,
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
@@ -67,6 +69,7 @@ class Outbox:
         self._handlers: dict[str, Handler] = {}
         self._concurrency = concurrency
         self._lease = lease
+        self._job_timeout = job_timeout
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -195,8 +198,7 @@ class Outbox:
                 raise PermanentFailure(f"no handler for {job.kind}")
             if payload is None:
                 raise PermanentFailure("no key opens the payload")
-            # Never outlive the lease, or a second worker would take the job meanwhile.
-            async with asyncio.timeout(min(budget or self._lease, self._lease)):
+            async with self._heartbeat(job), asyncio.timeout(budget or self._job_timeout):
                 await handler(json.loads(payload))
         except PermanentFailure as exc:
             log.error("outbox job %d (%s) failed for good: %s", job.id, job.kind, exc)
@@ -208,6 +210,30 @@ class Outbox:
             return False
         await self._settle(partial(queries.finish, job_id=job.id))
         return True
+
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, job: Claimed) -> AsyncIterator[None]:
+        """Renew ``job``'s lease every third of it while the block runs."""
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(self._lease / 3)
+                try:
+                    async with self.sessionmaker() as db:
+                        if not await queries.renew(db, job, lease=self._lease):
+                            log.warning("outbox job %d: lease lost to another worker", job.id)
+                            return
+                except Exception as exc:
+                    # The database away: the lease may run out, and the job run again elsewhere.
+                    log.warning("outbox job %d: lease not renewed: %s", job.id, describe(exc))
+
+        beating = asyncio.create_task(beat(), name=f"outbox-heartbeat-{job.id}")
+        try:
+            yield
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
 
     async def _retry(self, job: Claimed, error: str, floor: float) -> None:
         if job.attempts >= self._max_attempts:
