@@ -269,9 +269,9 @@ async def test_a_heartbeat_keeps_a_slow_job_from_a_second_worker(database: Datab
 
     async def slow(payload: dict[str, Any]) -> None:
         runs.append(payload["n"])
-        await asyncio.sleep(1.5)  # three leases long
+        await asyncio.sleep(4)  # over two leases long
 
-    first, second = outbox_on(database, lease=0.5), outbox_on(database, lease=0.5)
+    first, second = outbox_on(database, lease=1.5), outbox_on(database, lease=1.5)
     for outbox in (first, second):
         outbox.register("test.slow", slow)
     async with database.sessionmaker() as db:
