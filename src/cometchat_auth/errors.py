@@ -36,6 +36,10 @@ class InvalidCredentials(DomainError):
     """Unknown email, wrong password, or a locked account: one answer for all three."""
 
 
+class AccountLocked(InvalidCredentials):
+    """The account waits out a lock-out: answered as any wrong password, counted apart."""
+
+
 class Unauthenticated(DomainError):
     """No signed-in session: the token is missing, invalid or expired, or its session ended."""
 

@@ -43,7 +43,9 @@ def test_metrics_count_what_a_scripted_run_did(tmp_path: Path, emulator_url: str
         state_dir=tmp_path / "state",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}",
         cometchat_api_base=f"{emulator_url}/v3",
-        rate_limit_login_ip="4/minute",
+        rate_limit_login_ip="5/minute",
+        lockout_threshold=2,
+        lockout_base_delay=60,
         cometchat_breaker_threshold=1,
         cometchat_breaker_reset=60,
     )
@@ -54,9 +56,10 @@ def test_metrics_count_what_a_scripted_run_did(tmp_path: Path, emulator_url: str
         bad = {"email": "metrics@example.com", "password": "wrong " + PASSWORD}
         statuses = [
             client.post("/auth/login", json=credentials).status_code
-            for credentials in (good, good, bad, bad, good)
+            for credentials in (good, good, bad, bad, good, good)
         ]
-        assert statuses == [200, 200, 401, 401, 429]
+        # The second wrong password locks the account: the right one is refused, then limited.
+        assert statuses == [200, 200, 401, 401, 401, 429]
         assert client.post("/auth/password/forgot", json={"email": good["email"]}).is_success
         eventually(lambda: any((tmp_path / "state" / "mail").glob("*.eml")), within=10)
         set_faults(emulator_url, errorRate=1.0)
@@ -71,15 +74,16 @@ def test_metrics_count_what_a_scripted_run_did(tmp_path: Path, emulator_url: str
     prefix = "cometchat_auth_"
     requests = f"{prefix}http_requests_total"
     assert moved(requests, method="POST", route="/auth/login", status="200") == 2
-    assert moved(requests, method="POST", route="/auth/login", status="401") == 2
+    assert moved(requests, method="POST", route="/auth/login", status="401") == 3
     assert moved(requests, method="POST", route="/auth/login", status="429") == 1
     assert moved(requests, method="POST", route="/auth/register", status="201") == 1
     latency = f"{prefix}http_request_duration_seconds_count"
-    assert moved(latency, method="POST", route="/auth/login") == 5
+    assert moved(latency, method="POST", route="/auth/login") == 6
 
     sign_ins = f"{prefix}sign_ins_total"
     assert moved(sign_ins, outcome="success") == 2
     assert moved(sign_ins, outcome="wrong") == 2
+    assert moved(sign_ins, outcome="locked") == 1
     assert moved(sign_ins, outcome="limited") == 1
     assert moved(f"{prefix}rate_limit_rejections_total", action="login") == 1
 

@@ -58,7 +58,7 @@ async def test_locks_at_the_threshold_and_lifts_after_the_wait(
     assert fifth == Verdict(allowed=False, locked_for=timedelta(seconds=30))
     # The right password during the wait is refused like a wrong one.
     clock.advance(seconds=29)
-    assert await attempt(database, lockout, user_id, ok=True) == Verdict(allowed=False)
+    assert await attempt(database, lockout, user_id, ok=True) == Verdict(allowed=False, locked=True)
     clock.advance(seconds=1)
     assert await attempt(database, lockout, user_id, ok=True) == Verdict(allowed=True)
 
@@ -74,7 +74,8 @@ async def test_back_off_doubles_up_to_the_cap(database: Database, user_id: str) 
         if verdict.locked_for:
             waits.append(verdict.locked_for.total_seconds())
             # Attempts during the wait neither succeed nor extend it.
-            assert await attempt(database, lockout, user_id, ok=False) == Verdict(allowed=False)
+            during = await attempt(database, lockout, user_id, ok=False)
+            assert during == Verdict(allowed=False, locked=True)
             clock.advance(seconds=verdict.locked_for.total_seconds())
     assert waits == [10, 20, 35, 35]
 

@@ -42,6 +42,8 @@ class Verdict:
 
     allowed: bool
     locked_for: timedelta | None = None
+    #: Refused because the address waits out an earlier lock, whatever the password.
+    locked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ class Lockout:
             row.failures, row.first_failure_at, row.locked_until = 0, now, None
         if row is not None and row.locked_until is not None and now < row.locked_until:
             # Waiting: refused whatever the password, and not counted (no extension by hammering).
-            return Verdict(allowed=False)
+            return Verdict(allowed=False, locked=True)
         if password_ok:
             if row is not None:
                 await self.clear(db, email_key)

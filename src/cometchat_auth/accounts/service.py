@@ -14,7 +14,7 @@ from cometchat_auth.accounts.emails import email_key, normalize_email
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.audit import Event, record
-from cometchat_auth.errors import EmailTaken, InvalidCredentials
+from cometchat_auth.errors import AccountLocked, EmailTaken, InvalidCredentials
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.store import UserRow
 
@@ -118,9 +118,11 @@ async def authenticate(
     key = _email_key_or_none(email)
     user = None if key is None else await _find_by_key(db, key)
     ok, new_hash = await passwords.verify(user.password_hash if user else None, password)
+    locked = False
     if key is not None and lockout is not None:
         # Unknown addresses are counted too: the same work, so the same time, as for accounts.
         verdict = await lockout.attempt(db, key, password_ok=ok and user is not None)
+        locked = verdict.locked
         if verdict.locked_for is not None:
             wait = int(verdict.locked_for.total_seconds())
             record(db, Event.LOCKED_OUT, user_id=user.id if user else None, email=key, seconds=wait)
@@ -129,7 +131,7 @@ async def authenticate(
     if not ok or user is None or user.disabled_at is not None:
         record(db, Event.LOGIN_FAILED, user_id=user.id if user else None, email=key)
         await db.commit()
-        raise InvalidCredentials
+        raise AccountLocked if locked else InvalidCredentials
     if new_hash:
         user.password_hash = new_hash
     record(db, Event.LOGIN_SUCCEEDED, user_id=user.id, email=key, rehashed=bool(new_hash))

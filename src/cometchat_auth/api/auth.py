@@ -40,6 +40,7 @@ from cometchat_auth.api.schemas import (
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.audit import Event, record
 from cometchat_auth.errors import (
+    AccountLocked,
     InvalidCredentials,
     RateLimitExceeded,
     RefreshTokenInvalid,
@@ -138,11 +139,14 @@ async def login(
 
 @contextlib.contextmanager
 def _sign_in_counted() -> Iterator[None]:
-    """Count the password check's outcome: success, wrong (or locked), limited."""
+    """Count the password check's outcome: success, wrong, locked, limited."""
     try:
         yield
     except RateLimitExceeded:
         SIGN_INS.labels("limited").inc()
+        raise
+    except AccountLocked:
+        SIGN_INS.labels("locked").inc()
         raise
     except InvalidCredentials:
         SIGN_INS.labels("wrong").inc()
