@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from cometchat_auth import __version__
-from cometchat_auth.accounts import email_tokens
-from cometchat_auth.api import auth, chat, devices, email, errors, health, metrics, web
+from cometchat_auth.accounts import email_tokens, mfa_tokens
+from cometchat_auth.api import auth, chat, devices, email, errors, health, metrics, mfa, web
 from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
 from cometchat_auth.api.csrf import CsrfProtection
 from cometchat_auth.api.headers import SecurityHeaders, content_security_policy
@@ -55,6 +55,7 @@ def create_app(settings: Settings) -> FastAPI:
         devices.router,
         email.router,
         health.router,
+        mfa.router,
         web.router,
     ):
         app.include_router(router)
@@ -111,6 +112,7 @@ async def _sweep(services: Services) -> None:
                 ended = await services.sessions.sweep(db)
                 await services.lockout.sweep(db)
                 await email_tokens.sweep(db)
+                await mfa_tokens.sweep(db)
                 await db.commit()
             if ended:
                 log.info("ended %d idle or expired sessions", ended)

@@ -56,6 +56,22 @@ class SessionNotFound(DomainError):
     """No live session of this account has this id."""
 
 
+class MfaCodeInvalid(DomainError):
+    """A wrong, replayed or used-up second-factor code, or one tried while locked out."""
+
+
+class MfaTokenInvalid(DomainError):
+    """The mfaToken of the second sign-in step is unknown, used or expired."""
+
+
+class MfaAlreadyEnabled(DomainError):
+    """An authenticator app is already set up."""
+
+
+class MfaNotEnabled(DomainError):
+    """No authenticator app is set up (or its set-up was not confirmed)."""
+
+
 class EmailTaken(DomainError):
     """An account with this email already exists."""
 

@@ -46,6 +46,8 @@ class Services:
     lockout: Lockout
     #: CometChat's side of accounts and sessions, queued.
     cometchat_jobs: CometChatJobs
+    #: Encryption at rest for what must be read back: CometChat tokens, TOTP secrets.
+    vault: TokenVault
 
     @property
     def outbox(self) -> Outbox:
@@ -183,6 +185,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             limits=limits,
             lockout=lockout(settings),
             cometchat_jobs=jobs,
+            vault=vault,
         )
 
 

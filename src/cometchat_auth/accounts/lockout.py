@@ -96,6 +96,18 @@ class Lockout:
         )
         return Verdict(allowed=False, locked_for=wait)
 
+    async def locked(self, db: AsyncSession, key: str) -> bool:
+        """Whether ``key`` waits out a lock now: checked before work that a refusal must not
+        spend (a one-time recovery code)."""
+        now = self.clock()
+        row = await db.get(LockoutRow, key)
+        return (
+            row is not None
+            and not self._forgotten(row, now)
+            and row.locked_until is not None
+            and now < row.locked_until
+        )
+
     async def clear(self, db: AsyncSession, email_key: str) -> None:
         """Forget the address's failures and lock; the caller commits."""
         await db.execute(delete(LockoutRow).where(LockoutRow.email_key == email_key))

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.accounts import service as accounts
 from cometchat_auth.api import email as mails
+from cometchat_auth.api import mfa
 from cometchat_auth.api.answers import (
     commit_and_settle,
     signed_in_response,
@@ -29,6 +30,7 @@ from cometchat_auth.api.errors import COMETCHAT, LIMITED, USE_POST, Refusal, res
 from cometchat_auth.api.schemas import (
     AuthOut,
     LoginIn,
+    MfaRequiredOut,
     PasswordChangeIn,
     PasswordConfirmIn,
     ProfileIn,
@@ -108,9 +110,10 @@ async def register(
 
 @router.post(
     "/login",
-    response_model=AuthOut,
+    response_model=AuthOut | MfaRequiredOut,
     responses=responses("INVALID_CREDENTIALS", *LIMITED, *COMETCHAT),
-    summary="Sign in: a new session and a new CometChat token",
+    summary="Sign in: a new session and a new CometChat token (or, with a second factor,"
+    " an mfaToken for POST /auth/mfa/verify)",
 )
 async def login(
     body: LoginIn,
@@ -133,6 +136,8 @@ async def login(
             # their choice, so telling "unverified" apart would say whether the address was free.
             await db.commit()  # the right password still counts as a success (lock-out, audit)
             raise InvalidCredentials
+    if second := await mfa.second_step(db, user):
+        return second  # no session, no CometChat token until a code comes
     issued = await services.sessions.sign_in(db, user, **_client(request))
     return signed_in_response(services, transport, issued)
 

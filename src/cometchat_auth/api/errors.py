@@ -140,6 +140,24 @@ DOMAIN: dict[type[errors.DomainError], Answer] = {
     errors.SessionNotFound: _answer(
         404, "SESSION_NOT_FOUND", "No live session of this account has this id."
     ),
+    errors.MfaCodeInvalid: _answer(
+        401,
+        "MFA_CODE_INVALID",
+        "The code is wrong, used already, or too many wrong codes were tried; try again.",
+    ),
+    errors.MfaTokenInvalid: _answer(
+        401,
+        "MFA_TOKEN_INVALID",
+        "This sign-in step is unknown, used or expired; sign in with your password again.",
+    ),
+    errors.MfaAlreadyEnabled: _answer(
+        409,
+        "MFA_ALREADY_ENABLED",
+        "An authenticator app is already set up; turn it off first to set up another.",
+    ),
+    errors.MfaNotEnabled: _answer(
+        409, "MFA_NOT_ENABLED", "No authenticator app is set up (or its set-up was not confirmed)."
+    ),
     errors.EmailTaken: _answer(409, "EMAIL_TAKEN", "An account with this email already exists."),
     errors.RateLimitExceeded: _answer(
         429, "RATE_LIMITED", "Too many attempts; wait as long as Retry-After says, then try again."

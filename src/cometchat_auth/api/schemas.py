@@ -135,6 +135,50 @@ class AuthOut(TokenOut):
     expires_in: int
 
 
+TotpCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=16)]
+
+
+class MfaCodeIn(Body):
+    """A code from the authenticator app, or a recovery code (``xxxxx-xxxxx``)."""
+
+    code: TotpCode
+
+
+class MfaVerifyIn(MfaCodeIn):
+    mfa_token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class MfaDisableIn(MfaCodeIn):
+    password: LoginPassword
+
+
+class MfaRequiredOut(Camel):
+    """A right password on an account with a second factor: no session yet, a code first."""
+
+    mfa_required: Literal[True] = True
+    #: Single-use, valid for five minutes: send it with a code to ``POST /auth/mfa/verify``.
+    mfa_token: str
+
+
+class MfaStatusOut(Camel):
+    totp: bool
+    recovery_codes_left: int
+
+
+class TotpEnrolmentOut(Camel):
+    """Shown once: the secret to type, the same as an ``otpauth://`` URI and as a QR code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class RecoveryCodesOut(Camel):
+    """Shown once; each works once in place of a code, only their hashes are kept."""
+
+    recovery_codes: list[str]
+
+
 class DeviceOut(Camel):
     """One live session, as the account's owner sees it in "Your devices"."""
 

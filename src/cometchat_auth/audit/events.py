@@ -25,6 +25,11 @@ class Event(enum.StrEnum):
     REFRESH_REUSED = "refresh_reused"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name, not a secret)
     ACCOUNT_DELETED = "account_deleted"
+    MFA_ENABLED = "mfa_enabled"
+    MFA_DISABLED = "mfa_disabled"
+    MFA_REQUIRED = "mfa_required"
+    MFA_SUCCEEDED = "mfa_succeeded"
+    MFA_FAILED = "mfa_failed"
     ACCOUNT_DISABLED = "account_disabled"
     ACCOUNT_ENABLED = "account_enabled"
     COMETCHAT_TOKEN_MINTED = "cometchat_token_minted"  # noqa: S105 (an event name, not a secret)
