@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pyotp
@@ -20,7 +21,9 @@ from cometchat_auth.store import open_database
 from cometchat_auth.store.models import utcnow
 from tests.support.auth_server import PASSWORD, bearer, register
 from tests.support.emulator_view import emulator_user, token_works
+from tests.support.smtp import link_in, smtp_server
 
+NEW_PASSWORD = "a brand new passphrase"
 Server = Callable[..., AbstractContextManager[str]]
 #: Generous request limits: these tests are about codes, not the rate limits.
 ROOMY = {"rate_limit_login_ip": "1000/minute", "rate_limit_login_account": "1000/minute"}
@@ -199,3 +202,21 @@ def test_codes_are_rate_limited(make_server: Server) -> None:
         answers = [verify(http, mfa_token, "aaaaa-aaaaa") for _ in range(3)]
     assert [answer.status_code for answer in answers] == [401, 401, 429]
     assert int(answers[-1].headers["Retry-After"]) > 0
+
+
+def test_a_password_reset_keeps_the_factor(make_server: Server) -> None:
+    with (
+        smtp_server() as (inbox, port),
+        make_server(**ROOMY, smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        account, app, _ = enrolled(http)
+        email = account["user"]["email"]
+        assert http.post("/auth/password/forgot", json={"email": email}).status_code == 202
+        link = link_in(inbox.wait_for(1)[0], "/reset")
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        reset = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+        assert reset.status_code in (200, 204), reset.text
+        answer = http.post("/auth/login", json={"email": email, "password": NEW_PASSWORD})
+        assert answer.json()["mfaRequired"] is True
+        assert verify(http, answer.json()["mfaToken"], code(app, 1)).status_code == 200
