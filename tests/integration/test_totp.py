@@ -66,6 +66,7 @@ async def test_codes_at_fixed_times(database_url: str) -> None:
         assert await totp.recovery_codes_left(db, user.id) == 8
         assert not await totp.check(db, VAULT, factor, "aaaaa-bbbbb")
         # Stored hashed: no code appears in the table.
-        stored = set(await db.scalars(select(totp.RecoveryCodeRow.code_hash)))
+        rows = totp.RecoveryCodeRow
+        stored = set(await db.scalars(select(rows.code_hash).where(rows.user_id == user.id)))
         assert len(stored) == 10
         assert not stored & set(codes)
