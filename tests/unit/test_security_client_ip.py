@@ -50,6 +50,21 @@ def test_forwarded_header(value: str, expected: str) -> None:
     assert resolve("10.0.0.2", "forwarded", forwarded=value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("203.0.113.7:51234", "203.0.113.7"),
+        ("[2600:1f18::1]:443", "2600:1f18::1"),
+        ("198.51.100.1, 203.0.113.7:51234, 10.1.1.1:80", "203.0.113.7"),
+        ("2600:1f18::1", "2600:1f18::1"),
+        ("[2600:1f18::1]", "2600:1f18::1"),
+    ],
+)
+def test_x_forwarded_for_entries_with_ports(value: str, expected: str) -> None:
+    # Some proxies (and load balancers) write the client's port too: it is not garbage.
+    assert resolve("10.0.0.2", x_forwarded_for=value) == expected
+
+
 def test_garbage_in_the_chain_stops_at_the_last_trusted_hop() -> None:
     assert resolve("10.0.0.2", x_forwarded_for="not-an-ip, 10.9.9.9") == "10.9.9.9"
 

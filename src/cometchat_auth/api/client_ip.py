@@ -45,13 +45,19 @@ def _forwarded_hops(value: str) -> list[str]:
             name, _, node = pair.strip().partition("=")
             if name.lower() != "for":
                 continue
-            node = node.strip().strip('"')
-            if node.startswith("["):  # "[2001:db8::1]:4711"
-                node = node[1:].partition("]")[0]
-            elif node.count(":") == 1:  # "192.0.2.1:4711"
-                node = node.partition(":")[0]
-            hops.append(node)
+            hops.append(_without_port(node.strip().strip('"')))
     return hops
+
+
+def _without_port(node: str) -> str:
+    """``192.0.2.1:4711`` and ``[2001:db8::1]:4711`` without their ports (proxies that write the
+    client's port, in either header); a bare IPv6 address has more than one colon, so stays."""
+    node = node.strip()
+    if node.startswith("["):
+        return node[1:].partition("]")[0]
+    if node.count(":") == 1:
+        return node.partition(":")[0]
+    return node
 
 
 def client_ip(
@@ -65,7 +71,7 @@ def client_ip(
     if header == "forwarded":
         hops = [hop for value in values for hop in _forwarded_hops(value)]
     else:
-        hops = [hop.strip() for value in values for hop in value.split(",")]
+        hops = [_without_port(hop) for value in values for hop in value.split(",")]
     client = peer
     for hop in reversed(hops):
         address = _address(hop)
