@@ -104,7 +104,8 @@ def rate_limits(settings: Settings) -> RateLimits:
         for action in ACTIONS
     }
     storage = open_storage(settings.redis_url)
-    return RateLimits(rules, storage, key_prefix=settings.rate_limit_key_prefix)
+    quotas = {"mail": settings.mail_limit_per_address}
+    return RateLimits(rules, storage, key_prefix=settings.rate_limit_key_prefix, quotas=quotas)
 
 
 def lockout(settings: Settings) -> Lockout:

@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     require_verified_email_for_chat: bool = False
     verify_token_ttl: float = Field(24 * 3600, gt=0)
     reset_token_ttl: float = Field(3600, gt=0)
+    #: Mails of every kind to one address, together: no one can make us flood a mailbox.
+    mail_limit_per_address: RateLimitText = "5/hour"
 
     # Operations (see the README): log format and level, Prometheus metrics.
     #: ``json`` (one object per line) or ``text``; unset, JSON in production and text in local mode.

@@ -13,6 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from cometchat_auth.accounts import email_tokens
 from cometchat_auth.accounts.email_tokens import EmailTokenRow
@@ -24,7 +26,7 @@ from cometchat_auth.store import UserRow, open_database
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.emulator_view import emulator_user, token_works
 from tests.support.servers import free_port
-from tests.support.smtp import Inbox, link_in, smtp_server
+from tests.support.smtp import Inbox, link_in, smtp_server, text_of
 from tests.support.waiting import eventually
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -104,7 +106,7 @@ def test_verification_flow(http: httpx.Client, inbox: Inbox) -> None:
     assert message["Subject"] == "Confirm your email for Chat Example"
     html = message.get_body(("html",))
     assert html is not None
-    assert "Ann &lt;b&gt;Example&lt;/b&gt;" in html.get_content()
+    assert "Ann" not in html.get_content()  # an unconfirmed address: no name
     token = token_of(link_in(message, "/verify"))
 
     verified = http.post("/auth/verify", json={"token": token})
@@ -388,3 +390,100 @@ def test_mail_requests_are_rate_limited_per_address(mailing: Server, inbox: Inbo
         assert int(limited.headers["retry-after"]) >= 1
         # Another address is another account: not limited.
         assert forgot(http, new_email()).status_code == 202
+
+
+class Statements:
+    """Every SQL statement and commit of this process's engines while the block runs."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self.seen.append(" ".join(statement.split()[:3]).upper())
+
+    def _commit(self, _conn: Any) -> None:
+        self.seen.append("COMMIT")
+
+    def __enter__(self) -> Statements:
+        event.listen(Engine, "before_cursor_execute", self._statement)
+        event.listen(Engine, "commit", self._commit)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        event.remove(Engine, "before_cursor_execute", self._statement)
+        event.remove(Engine, "commit", self._commit)
+
+    def writes(self) -> list[str]:
+        """The writes and commits, email tokens aside (a known account's token row)."""
+        return [
+            s
+            for s in self.seen
+            if s.startswith(("INSERT", "UPDATE", "DELETE", "COMMIT")) and "EMAIL_TOKENS" not in s
+        ]
+
+
+def _outbox_empty(database_url: str) -> bool:
+    async def look() -> bool:
+        async with open_database(database_url) as database, database.sessionmaker() as db:
+            return not await list_jobs(db)
+
+    return asyncio.run(look())
+
+
+@pytest.mark.parametrize("path", ["/auth/password/forgot", "/auth/verify/request"])
+def test_asking_about_a_known_or_unknown_address_does_the_same_database_work(
+    http: httpx.Client, inbox: Inbox, database_url: str, path: str
+) -> None:
+    # A follow-up request told them apart by the work done after the answer (2-4 ms).
+    known = register(http)["user"]["email"]
+    traces = {}
+    for name, email in (("unknown", new_email()), ("known", known)):
+        with Statements() as statements:
+            assert http.post(path, json={"email": email}).status_code == 202
+            # Until the worker is done with the job (it deletes it) and has committed.
+            eventually(lambda: statements.writes()[-2:] == ["DELETE FROM OUTBOX_JOBS", "COMMIT"])
+        traces[name] = statements.writes()
+    assert traces["unknown"].count("INSERT INTO OUTBOX_JOBS") == 1
+    assert traces["unknown"] == traces["known"]
+    (message,) = inbox.wait_for(1)
+    assert message["To"] == known
+
+
+def test_mails_to_an_unconfirmed_address_carry_no_name(http: httpx.Client, inbox: Inbox) -> None:
+    # Anyone can register someone else's address with a name that reads as an instruction.
+    lure = "Call +1 555 0100 to claim your prize"
+    email = register(http, name=lure)["user"]["email"]
+    forgot(http, email)
+    assert http.post("/auth/verify/request", json={"email": email}).status_code == 202
+    for message in inbox.wait_for(2):
+        assert lure not in message.as_string()
+        assert "Call" not in text_of(message)
+
+
+def test_a_confirmed_address_is_greeted_by_its_name(http: httpx.Client, inbox: Inbox) -> None:
+    email = register(http, name="Ann <b>Example</b>")["user"]["email"]
+    forgot(http, email)
+    token = mailed_token(inbox, "/reset")
+    answer = http.post("/auth/password/reset", json={"token": token, "password": NEW_PASSWORD})
+    assert answer.status_code == 204  # the reset proved the address
+    forgot(http, email)
+    message = inbox.wait_for(2)[1]
+    assert "Hello Ann <b>Example</b>," in text_of(message)
+    html = message.get_body(("html",))
+    assert html is not None
+    assert "Hello Ann &lt;b&gt;Example&lt;/b&gt;," in html.get_content()  # escaped
+
+
+def test_mails_to_one_address_are_capped_per_hour_across_kinds(
+    mailing: Server, inbox: Inbox, database_url: str
+) -> None:
+    with mailing(mail_limit_per_address="3/hour") as url, httpx.Client(base_url=url) as http:
+        email = register(http)["user"]["email"]
+        for path in ["/auth/password/forgot", "/auth/verify/request"] * 2:
+            assert http.post(path, json={"email": email}).status_code == 202
+        inbox.wait_for(3)
+        eventually(lambda: _outbox_empty(database_url))
+        other = register(http)["user"]["email"]  # another address has its own count
+        forgot(http, other)
+        assert inbox.wait_for(4)[3]["To"] == other
+    assert len(inbox.messages) == 4

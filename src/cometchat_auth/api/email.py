@@ -26,7 +26,7 @@ from cometchat_auth.api.deps import DbDep, ServicesDep, client_ip
 from cometchat_auth.api.errors import LIMITED, responses
 from cometchat_auth.api.schemas import Body, Camel, Email, NewPassword, UserOut
 from cometchat_auth.audit import Event, record
-from cometchat_auth.mail import MAIL_SEND, Mail, MailFolder
+from cometchat_auth.mail import MAIL_SEND, NO_MAIL, Mail, MailFolder
 from cometchat_auth.security.hosts import is_loopback_host
 from cometchat_auth.security.ratelimit import email_account
 from cometchat_auth.services import Services
@@ -92,24 +92,47 @@ def public_url(settings: Settings, path: str) -> str:
     return base.rstrip("/") + path
 
 
-async def queue_token_mail(
+def _greeting_name(user: UserRow) -> str | None:
+    # Anyone can register someone else's address, with a name that reads as an instruction:
+    # until the address is confirmed, its mails carry no text of the account's choosing.
+    return user.name if user.email_verified else None
+
+
+async def _mail_allowed(services: Services, address: str) -> bool:
+    """Count a mail to ``address`` against MAIL_LIMIT_PER_ADDRESS (every kind together)."""
+    if await services.limits.take("mail", email_account(address)):
+        return True
+    log.info("a mail was not sent: its address reached MAIL_LIMIT_PER_ADDRESS")
+    return False
+
+
+async def _enqueue_token_mail(
     db: AsyncSession, services: Services, user: UserRow, purpose: Purpose
 ) -> None:
-    """Issue a token and queue its mail, in the caller's transaction (the caller commits)."""
     settings = services.settings
     ttl = settings.verify_token_ttl if purpose == "verify" else settings.reset_token_ttl
     token = await email_tokens.issue(db, user, purpose, ttl=ttl)
     values = {
-        "name": user.name,
+        "name": _greeting_name(user),
         "link": public_url(settings, f"{PAGES[purpose]}?token={token}"),
         "valid_for": _valid_for(ttl),
     }
     await services.outbox.enqueue(db, MAIL_SEND, Mail(purpose, user.email, values).as_payload())
 
 
+async def queue_token_mail(
+    db: AsyncSession, services: Services, user: UserRow, purpose: Purpose
+) -> None:
+    """Issue a token and queue its mail, in the caller's transaction (the caller commits)."""
+    if await _mail_allowed(services, user.email):
+        await _enqueue_token_mail(db, services, user, purpose)
+
+
 async def queue_taken_mail(db: AsyncSession, services: Services, user: UserRow) -> None:
     """Tell the owner of an address that someone tried to register with it (private mode)."""
-    values = {"name": user.name, "link": public_url(services.settings, "/")}
+    if not await _mail_allowed(services, user.email):
+        return
+    values = {"name": _greeting_name(user), "link": public_url(services.settings, "/")}
     mail = Mail("email_taken", user.email, values)
     await services.outbox.enqueue(db, MAIL_SEND, mail.as_payload())
 
@@ -130,13 +153,20 @@ async def _accept_mail_request(
 
 
 async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -> None:
-    """Find the account and queue its mail; runs after the 202 went out."""
+    """Find the account and queue its mail; runs after the 202 went out.
+
+    Known address or not, the same work: one count against the address's mail limit, one job
+    queued (``NO_MAIL`` when there is nothing to send), one commit. A request that follows at
+    once must not find the server busier after a known address.
+    """
     try:
         async with services.database.sessionmaker() as db:
             user = await accounts.find_by_email(db, email)
-            if user is None or (purpose == "verify" and user.email_verified):
-                return
-            await queue_token_mail(db, services, user, purpose)
+            allowed = await _mail_allowed(services, email)
+            if allowed and user is not None and not (purpose == "verify" and user.email_verified):
+                await _enqueue_token_mail(db, services, user, purpose)
+            else:
+                await services.outbox.enqueue(db, MAIL_SEND, NO_MAIL.as_payload())
             await db.commit()
     except Exception as exc:
         # The answer is long gone; the type is enough to look into it, and shows no token.

@@ -4,7 +4,7 @@ Imports nothing else of ours, like the CometChat client: the server hands it set
 """
 
 from cometchat_auth.mail.folder import MailFolder
-from cometchat_auth.mail.messages import MAIL_SEND, Mail, Mailer, Sender
+from cometchat_auth.mail.messages import MAIL_SEND, NO_MAIL, Mail, Mailer, Sender
 from cometchat_auth.mail.smtp import SmtpSender
 
-__all__ = ["MAIL_SEND", "Mail", "MailFolder", "Mailer", "Sender", "SmtpSender"]
+__all__ = ["MAIL_SEND", "NO_MAIL", "Mail", "MailFolder", "Mailer", "Sender", "SmtpSender"]

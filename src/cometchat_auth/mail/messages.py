@@ -44,6 +44,11 @@ class Mail:
         return cls(payload["template"], payload["to"], dict(payload["values"]))
 
 
+#: A mail job with nothing to send: queued where there is no mail to send (an unknown address),
+#: so that the work after an answer does not tell whether there was one.
+NO_MAIL = Mail("", "")
+
+
 class Sender(Protocol):
     """Where composed messages go: an SMTP server, or a folder in local mode."""
 
@@ -79,4 +84,6 @@ class Mailer:
         return message
 
     async def send(self, mail: Mail) -> None:
+        if mail == NO_MAIL:
+            return
         await self.sender.send(self.compose(mail))

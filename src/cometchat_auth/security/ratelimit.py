@@ -7,12 +7,13 @@ through: limits never switch off silently.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
@@ -60,6 +61,16 @@ def email_account(email: str) -> str:
         return email.casefold()  # not an address: still limited, under what was typed
 
 
+@contextlib.asynccontextmanager
+async def _storage_errors() -> AsyncIterator[None]:
+    """A storage failure refuses (503): limits never switch off silently."""
+    try:
+        yield
+    except Exception as exc:
+        log.error("rate-limit storage failed: %s", type(exc).__name__)
+        raise RateLimitUnavailable from None
+
+
 def open_storage(redis_url: str | None) -> Storage:
     """Redis (shared by every process) when a URL is given, else this process's memory."""
     if not redis_url:
@@ -84,10 +95,12 @@ class RateLimits:
         *,
         key_prefix: str = "cometchat-auth",
         clock: Callable[[], float] = time.time,
+        quotas: Mapping[str, str] | None = None,
     ) -> None:
         self._rules: dict[str, tuple[RateLimitItem, RateLimitItem]] = {
             action: (parse(rule.per_ip), parse(rule.per_account)) for action, rule in rules.items()
         }
+        self._quotas = {name: parse(limit) for name, limit in (quotas or {}).items()}
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._prefix = key_prefix
@@ -100,15 +113,11 @@ class RateLimits:
         for scope, item, key in (("ip", per_ip, network), ("account", per_account, account)):
             if key is None:
                 continue
-            # Hashed: Redis never holds an email address.
-            ident = (self._prefix, action, scope, hashlib.sha256(key.encode()).hexdigest()[:32])
-            try:
+            ident = self._ident(action, scope, key)
+            async with _storage_errors():
                 if await self._limiter.hit(item, *ident):
                     continue
                 reset, _ = await self._limiter.get_window_stats(item, *ident)
-            except Exception as exc:
-                log.error("rate-limit storage failed: %s", type(exc).__name__)
-                raise RateLimitUnavailable from None
             RATE_LIMITED.labels(action).inc()
             raise RateLimitExceeded(retry_after=max(1, math.ceil(reset - self._clock())))
 
@@ -123,6 +132,18 @@ class RateLimits:
             return bool(await self._storage.check())
         except Exception:
             return False
+
+    async def take(self, quota: str, key: str) -> bool:
+        """Count one against ``quota`` for ``key`` (an address, say): False once it is used up.
+
+        For work done after the answer, where there is no one to tell ``429``.
+        """
+        async with _storage_errors():
+            return await self._limiter.hit(self._quotas[quota], *self._ident(quota, "key", key))
+
+    def _ident(self, action: str, scope: str, key: str) -> tuple[str, ...]:
+        # Hashed: Redis never holds an email address.
+        return (self._prefix, action, scope, hashlib.sha256(key.encode()).hexdigest()[:32])
 
     async def aclose(self) -> None:
         """Close the Redis connections (memory storage has none)."""
