@@ -24,10 +24,10 @@ from cometchat_auth.api.answers import commit_and_settle
 from cometchat_auth.api.client_ip import is_loopback
 from cometchat_auth.api.deps import DbDep, ServicesDep, client_ip
 from cometchat_auth.api.errors import LIMITED, responses
+from cometchat_auth.api.hosts import is_loopback_host
 from cometchat_auth.api.schemas import Body, Camel, Email, NewPassword, UserOut
 from cometchat_auth.audit import Event, record
 from cometchat_auth.mail import MAIL_SEND, NO_MAIL, Mail, MailFolder
-from cometchat_auth.security.hosts import is_loopback_host
 from cometchat_auth.security.ratelimit import email_account
 from cometchat_auth.services import Services
 from cometchat_auth.settings import Settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cometchat_auth.security.hosts import host_name, is_loopback_host
+from cometchat_auth.api.hosts import host_name, is_loopback_host
 
 
 @pytest.mark.parametrize(
