@@ -15,14 +15,18 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error, response_schema_conformance
+from schemathesis.checks import (
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.unlimited import UNLIMITED
 
-CHECKS = [not_a_server_error, response_schema_conformance]
+CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 EXAMPLES = settings(
     max_examples=30,
     deadline=None,
