@@ -109,7 +109,19 @@ export const register = async (name, email, password) =>
 export const login = async (email, password) =>
   keep(await send("POST", "/auth/login", { email, password }));
 
+export const verifyMfa = async (mfaToken, code) =>
+  keep(await send("POST", "/auth/mfa/verify", { mfaToken, code }));
+
 export const me = () => authed("GET", "/auth/me");
+
+export const mfaStatus = () => authed("GET", "/auth/mfa");
+
+export const startTotp = () => authed("POST", "/auth/mfa/totp");
+
+export const confirmTotp = (code) => authed("POST", "/auth/mfa/totp/confirm", { code });
+
+export const disableTotp = (password, code) =>
+  authed("DELETE", "/auth/mfa/totp", { password, code });
 
 export const sessions = () => authed("GET", "/auth/sessions");
 

@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import * as chat from "./chat.js";
 import { showDevices } from "./devices.js";
+import { afterPassword, handleMfaSettings, handleSecondStep, showMfa } from "./mfa.js";
 import { explain, handle } from "./forms.js";
 import { $, fail, offerLocalMail, say } from "./page.js";
 
@@ -23,8 +24,7 @@ function explainChat(error) {
 }
 
 function showForm(id) {
-  $("sign-in").hidden = id !== "sign-in";
-  $("sign-up").hidden = id !== "sign-up";
+  for (const form of ["sign-in", "sign-up", "mfa-step"]) $(form).hidden = form !== id;
   $(id).querySelector("input").focus();
 }
 
@@ -71,6 +71,7 @@ async function showSignedIn(user, status, { focus = true } = {}) {
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
   await showDevices(signOut);
+  await showMfa().catch((error) => fail(explain(error)));
   if (focus) $("signed-in-title").focus();
 }
 
@@ -200,7 +201,13 @@ async function main() {
   } catch (error) {
     fail(`The CometChat SDK could not start: ${error.message}`);
   }
-  handle($("sign-in"), ({ email, password }) => api.login(email, password), enter);
+  handle(
+    $("sign-in"),
+    ({ email, password }) => api.login(email, password),
+    afterPassword(enter, showForm),
+  );
+  handleSecondStep(enter);
+  handleMfaSettings((error) => fail(explain(error)));
   handle(
     $("sign-up"),
     ({ name, email, password }) => api.register(name, email, password),

@@ -31,6 +31,10 @@ export function explain(error, form = null) {
     }
     case "COMETCHAT_UNAVAILABLE":
       return "CometChat is unavailable right now, so you cannot be signed in. Try again soon.";
+    case "MFA_CODE_INVALID":
+      return "That code did not work. Check it (each code works once) and try again.";
+    case "MFA_TOKEN_INVALID":
+      return "This sign-in took too long. Sign in with your password again.";
     case "EMAIL_TAKEN":
       return "An account with this email already exists. Sign in instead.";
     case "VALIDATION_ERROR": {
@@ -51,8 +55,9 @@ function focusProblem(form, error) {
   const inputs = named.map(({ field }) => form.querySelector(`[name="${CSS.escape(field)}"]`));
   for (const input of inputs) input?.setAttribute("aria-invalid", "true");
   const wrong = error.code === "INVALID_CREDENTIALS";
+  const code = error.code === "MFA_CODE_INVALID" ? form.querySelector("[name=code]") : null;
   const password = wrong ? form.querySelector("[name=password]") : null;
-  (inputs.find(Boolean) || password || form.querySelector("input, button")).focus();
+  (inputs.find(Boolean) || password || code || form.querySelector("input, button")).focus();
 }
 
 /**
