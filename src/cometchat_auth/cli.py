@@ -171,6 +171,74 @@ def users_create(
         operator.run(operator.create_user(email=email, name=name, password=password))
 
 
+@users.command("import")
+def users_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV or JSON Lines.")],
+    format: Annotated[
+        str | None, typer.Option(help="csv or jsonl (default: by the file's extension).")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check every row, change nothing.")
+    ] = False,
+    rejects: Annotated[
+        Path | None, typer.Option(help="CSV of rejected rows (default: FILE.rejected.csv).")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option(help="Create the CometChat users now, or leave them to the server.")
+    ] = True,
+    firebase_signer_key: Annotated[
+        str | None, typer.Option(help="Firebase scrypt: base64_signer_key.")
+    ] = None,
+    firebase_salt_separator: Annotated[
+        str | None, typer.Option(help="Firebase scrypt: base64_salt_separator.")
+    ] = None,
+    firebase_rounds: Annotated[int, typer.Option(help="Firebase scrypt: rounds.")] = 8,
+    firebase_mem_cost: Annotated[int, typer.Option(help="Firebase scrypt: mem_cost.")] = 14,
+) -> None:
+    """Import accounts (email, name, avatar, verified, password_hash): bcrypt, argon2, scrypt
+    or Firebase scrypt hashes work at the first sign-in, then become argon2id; accounts without
+    a hash must reset their password. A re-run skips the addresses already here."""
+    from cometchat_auth import operator
+    from cometchat_auth.accounts.passwords import FirebaseScryptParams
+    from cometchat_auth.ops import import_command
+    from cometchat_auth.ops.rows import format_of
+    from cometchat_auth.settings import Settings
+
+    if format not in (None, "csv", "jsonl"):
+        raise typer.BadParameter("csv or jsonl", param_hint="--format")
+    if (firebase_signer_key is None) != (firebase_salt_separator is None):
+        raise typer.BadParameter("give both --firebase-signer-key and --firebase-salt-separator")
+    firebase = (
+        FirebaseScryptParams(
+            firebase_signer_key, firebase_salt_separator, firebase_rounds, firebase_mem_cost
+        )
+        if firebase_signer_key is not None and firebase_salt_separator is not None
+        else None
+    )
+
+    settings = Settings()
+
+    async def job() -> None:
+        async with operator.opened_services(settings) as services:
+            await import_command.run(
+                services,
+                file,
+                format=format_of(file)
+                if format is None
+                else "jsonl"
+                if format == "jsonl"
+                else "csv",
+                dry_run=dry_run,
+                firebase=firebase,
+                rejects=rejects or file.with_name(file.name + ".rejected.csv"),
+                # Without credentials the local emulator runs only beside serve: its worker waits.
+                wait=wait and settings.has_cometchat_credentials,
+                console=operator.console,
+            )
+
+    operator.run(job())
+
+
 @users.command("list")
 def users_list() -> None:
     """List the accounts."""

@@ -45,13 +45,14 @@ def _describe(exc: Exception) -> str:
 
 
 @asynccontextmanager
-async def _services() -> AsyncIterator[Services]:
-    async with open_services(prepare(with_local_emulator(Settings()))) as services:
+async def opened_services(settings: Settings | None = None) -> AsyncIterator[Services]:
+    """The services of the configured server (the local emulator's keys without credentials)."""
+    async with open_services(prepare(with_local_emulator(settings or Settings()))) as services:
         yield services
 
 
 async def create_user(*, email: str, name: str, password: str) -> None:
-    async with _services() as services, services.database.sessionmaker() as db:
+    async with opened_services() as services, services.database.sessionmaker() as db:
         new = accounts.NewAccount(email, password, name)
         user = await accounts.create_account(db, services.cometchat_jobs, services.passwords, new)
         await db.commit()
@@ -60,7 +61,7 @@ async def create_user(*, email: str, name: str, password: str) -> None:
 
 
 async def list_users() -> None:
-    async with _services() as services, services.database.sessionmaker() as db:
+    async with opened_services() as services, services.database.sessionmaker() as db:
         rows = [
             (row.id, row.email, row.name, row.created_at.isoformat(timespec="seconds"))
             for row in await db.scalars(select(UserRow).order_by(UserRow.created_at))
@@ -77,7 +78,7 @@ async def list_users() -> None:
 
 
 async def delete_user(email: str) -> None:
-    async with _services() as services, services.database.sessionmaker() as db:
+    async with opened_services() as services, services.database.sessionmaker() as db:
         user = await _account(db, email)
         await accounts.delete_account(db, services.cometchat_jobs, user)
         await db.commit()
@@ -94,7 +95,7 @@ async def enable_user(email: str) -> None:
 
 
 async def _set_disabled(email: str, *, disabled: bool) -> None:
-    async with _services() as services, services.database.sessionmaker() as db:
+    async with opened_services() as services, services.database.sessionmaker() as db:
         user = await _account(db, email)
         if disabled:
             # Sessions first: their CometChat tokens are flushed before the user is deactivated.

@@ -36,17 +36,22 @@ def cli(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.Comple
     )
 
 
-def test_users_create_list_delete(tmp_path: Path, emulator_url: str) -> None:
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
-    env = clean_env(
+def emulator_env(database_url: str, emulator_url: str, state_dir: Path) -> dict[str, str]:
+    """The commands' environment: this database, the test emulator's app, cheap argon2."""
+    return clean_env(
         DATABASE_URL=database_url,
         COMETCHAT_APP_ID="testapp",
         COMETCHAT_REST_API_KEY="test-rest-key-0123456789",
         COMETCHAT_API_BASE=f"{emulator_url}/v3",
-        STATE_DIR=str(tmp_path / "state"),
+        STATE_DIR=str(state_dir),
         ARGON2_MEMORY_COST="64",
         ARGON2_TIME_COST="1",
     )
+
+
+def test_users_create_list_delete(tmp_path: Path, emulator_url: str) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env = emulator_env(database_url, emulator_url, tmp_path / "state")
     email = "Operator.Made@Example.com"
     created = cli(
         ["users", "create", "--email", email, "--name", "Olive", "--password", PASSWORD],

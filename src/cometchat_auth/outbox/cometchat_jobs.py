@@ -10,7 +10,7 @@ name back over a newer one.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,6 +61,12 @@ class CometChatJobs:
 
     async def create_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, CREATE_USER, {"uid": uid}, ordering_key=uid)
+
+    async def create_users(self, db: AsyncSession, uids: Iterable[str]) -> int:
+        """``create_user`` for many accounts at once (an import), with one flush."""
+        return await self.outbox.enqueue_many(
+            db, CREATE_USER, (({"uid": uid}, uid) for uid in uids)
+        )
 
     async def update_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, UPDATE_USER, {"uid": uid}, ordering_key=uid)

@@ -13,7 +13,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, Protocol
 
@@ -97,7 +97,24 @@ class Outbox:
         ordering_key: str | None = None,
     ) -> Job:
         """Add a job in the caller's transaction: nothing runs unless and until it commits."""
-        row = JobRow(
+        row = self._row(kind, payload, ordering_key)
+        db.add(row)
+        await db.flush()
+        self._wake_on_commit(db)
+        return Job.of(row)
+
+    async def enqueue_many(
+        self, db: AsyncSession, kind: str, jobs: Iterable[tuple[dict[str, Any], str | None]]
+    ) -> int:
+        """Add many jobs of one kind (payload, ordering key) with one flush; how many."""
+        rows = [self._row(kind, payload, key) for payload, key in jobs]
+        db.add_all(rows)
+        await db.flush()
+        self._wake_on_commit(db)
+        return len(rows)
+
+    def _row(self, kind: str, payload: dict[str, Any], ordering_key: str | None) -> JobRow:
+        return JobRow(
             kind=kind,
             payload=self._vault.seal(json.dumps(payload)),
             ordering_key=ordering_key,
@@ -105,13 +122,12 @@ class Outbox:
             attempts=0,
             run_after=utcnow(),
         )
-        db.add(row)
-        await db.flush()
+
+    def _wake_on_commit(self, db: AsyncSession) -> None:
         if not db.info.get(_WAKE_ON_COMMIT):
             # The fast path: the worker starts on the job the moment it is committed.
             event.listen(db.sync_session, "after_commit", self._committed)
             db.info[_WAKE_ON_COMMIT] = True
-        return Job.of(row)
 
     def _committed(self, session: Session) -> None:
         self._wake.set()
