@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from cometchat_auth.accounts.emails import email_key
 from cometchat_auth.accounts.passwords import Passwords
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.sessions.tokens import AccessTokens, new_refresh_token
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import SessionRow, UserRow
 from cometchat_auth.store.models import utcnow
 

@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from cometchat_auth import __version__
-from cometchat_auth.accounts import email_tokens, mfa_tokens
 from cometchat_auth.api import auth, chat, devices, email, errors, health, metrics, mfa, web
 from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
 from cometchat_auth.api.csrf import CsrfProtection
@@ -108,12 +107,7 @@ async def _sweep(services: Services) -> None:
     while True:
         await asyncio.sleep(services.settings.session_sweep_interval)
         try:
-            async with services.database.sessionmaker() as db:
-                ended = await services.sessions.sweep(db)
-                await services.lockout.sweep(db)
-                await email_tokens.sweep(db)
-                await mfa_tokens.sweep(db)
-                await db.commit()
+            ended = await services.sweep()
             if ended:
                 log.info("ended %d idle or expired sessions", ended)
         except Exception:

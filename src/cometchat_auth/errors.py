@@ -44,6 +44,10 @@ class Unauthenticated(DomainError):
     """No signed-in session: the token is missing, invalid or expired, or its session ended."""
 
 
+class ChatSessionEnded(Unauthenticated):
+    """The chat session (the key a CometChat token is kept under) ended; it never restarts."""
+
+
 class RefreshTokenInvalid(DomainError):
     """The refresh token is unknown or its session ended."""
 

@@ -14,8 +14,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cometchat_auth.accounts import email_tokens, mfa_tokens
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
+from cometchat_auth.chat_tokens import ChatTokens
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.cometchat import CometChatClient
 from cometchat_auth.mail import MAIL_SEND, Mail, Mailer, MailFolder, Sender, SmtpSender
 from cometchat_auth.ops import metrics
@@ -25,9 +28,8 @@ from cometchat_auth.outbox.breaker import CircuitBreaker
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.outbox.worker import Sealer
 from cometchat_auth.security.ratelimit import ACTIONS, RateLimits, Rule, open_storage
-from cometchat_auth.sessions.service import SessionManager
+from cometchat_auth.sessions.service import SessionManager, session_slots
 from cometchat_auth.sessions.tokens import AccessTokens
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.settings import Settings, SettingsError
 from cometchat_auth.store import Database, open_database
 
@@ -48,6 +50,20 @@ class Services:
     cometchat_jobs: CometChatJobs
     #: Encryption at rest for what must be read back: CometChat tokens, TOTP secrets.
     vault: TokenVault
+
+    async def sweep(self) -> int:
+        """End idle and expired sessions (their CometChat tokens die now, or as soon as CometChat
+        can) and delete lock-outs and mailed tokens that can no longer count; returns how many
+        sessions ended."""
+        async with self.database.sessionmaker() as db:
+            users = await self.sessions.sweep(db)
+            await self.lockout.sweep(db)
+            await email_tokens.sweep(db)
+            await mfa_tokens.sweep(db)
+            await db.commit()
+        for user_id in dict.fromkeys(users):
+            await self.cometchat_jobs.settle(user_id)
+        return len(users)
 
     @property
     def outbox(self) -> Outbox:
@@ -157,9 +173,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.access_token_ttl,
                 timedelta(seconds=settings.access_token_leeway),
             ),
-            vault=vault,
-            cometchat=client,
-            jobs=jobs,
+            chat=ChatTokens(session_slots(), vault=vault, cometchat=client, jobs=jobs),
             idle_timeout=settings.session_idle_timeout,
             max_age=settings.session_max_age,
             retention=settings.session_retention,

@@ -9,10 +9,10 @@ from cryptography.fernet import Fernet
 from sqlalchemy import delete, select
 from typer.testing import CliRunner
 
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.cli import app
 from cometchat_auth.outbox import Outbox, PermanentFailure
 from cometchat_auth.outbox.models import FAILED, PENDING, JobRow
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import open_database
 
 runner = CliRunner()

@@ -11,11 +11,11 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.cometchat import CometChatClient
 from cometchat_auth.outbox import Outbox, queries
 from cometchat_auth.outbox.breaker import CircuitBreaker
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import Database, UserRow
 from tests.support.emulator_view import REST_KEY, emulator_user, set_faults
 from tests.support.outbox import drained, without_jobs

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.outbox import Outbox, PermanentFailure, RetryLater, queries
 from cometchat_auth.outbox.models import FAILED
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import Database
 from tests.support.outbox import drained, jobs_left, without_jobs
 from tests.support.waiting import eventually_async

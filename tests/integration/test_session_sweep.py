@@ -36,7 +36,7 @@ async def test_sweep_ends_idle_and_expired_sessions(
             .values(expires_at=now - timedelta(seconds=1))
         )
         await db.commit()
-        assert await services.sessions.sweep(db) >= 2
+        assert await services.sweep() >= 2
     assert not token_works(emulator_url, idle["authToken"])
     assert not token_works(emulator_url, expired["authToken"])
     assert token_works(emulator_url, fresh["authToken"])
@@ -72,7 +72,7 @@ async def test_sweep_deletes_old_ended_sessions_and_spent_tokens_of_ended_ones(
             .values(ended_at=utcnow() - timedelta(hours=2))
         )
         await db.commit()
-        await services.sessions.sweep(db)
+        await services.sweep()
         kept = {row.user_id: row.id for row in await db.scalars(select(SessionRow))}
         spent = set(await db.scalars(select(SpentRefreshToken.session_id)))
     assert old["user"]["id"] not in kept  # ended past the retention: deleted

@@ -9,7 +9,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from cometchat_auth.accounts import totp
-from cometchat_auth.sessions.vault import TokenVault
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.store import UserRow, open_database
 
 T = 1_800_000_000.0  # a fixed time, at the start of a 30 s step

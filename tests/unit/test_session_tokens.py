@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography.fernet import Fernet
 
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.errors import Unauthenticated
 from cometchat_auth.sessions.tokens import AccessTokens, hash_token, new_refresh_token
-from cometchat_auth.sessions.vault import TokenVault
 
 SECRET = "a-secret-key-long-enough-for-hs256-use"
 

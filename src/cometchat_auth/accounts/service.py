@@ -14,7 +14,7 @@ from cometchat_auth.accounts.emails import email_key, normalize_email
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.audit import Event, record
-from cometchat_auth.errors import AccountLocked, EmailTaken, InvalidCredentials
+from cometchat_auth.errors import AccountLocked, EmailTaken, InvalidCredentials, kept
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.store import UserRow
 
@@ -112,8 +112,7 @@ async def authenticate(
     """The account these credentials open, else InvalidCredentials (one answer for both).
 
     Unknown email, wrong password, a locked and a disabled account answer alike, after the same
-    hashing work. A failure is committed here (its count and audit event), since the error
-    rolls back.
+    hashing work. A failure keeps its count and audit event (``kept``): the caller commits them.
     """
     key = _email_key_or_none(email)
     user = None if key is None else await _find_by_key(db, key)
@@ -130,8 +129,7 @@ async def authenticate(
     # A disabled account answers as a wrong password does: nothing tells the two apart.
     if not ok or user is None or user.disabled_at is not None:
         record(db, Event.LOGIN_FAILED, user_id=user.id if user else None, email=key)
-        await db.commit()
-        raise AccountLocked if locked else InvalidCredentials
+        raise kept(AccountLocked() if locked else InvalidCredentials())
     if new_hash:
         user.password_hash = new_hash
     record(db, Event.LOGIN_SUCCEEDED, user_id=user.id, email=key, rehashed=bool(new_hash))
@@ -165,13 +163,12 @@ async def check_password(
     """InvalidCredentials unless ``password`` is the account's: sensitive changes ask again.
 
     Counted by the sign-in lock-out, so a stolen access token cannot guess the password either.
-    A failure is committed here, since the error rolls back.
+    A failure keeps its count and audit event (``kept``).
     """
     ok, _ = await passwords.verify(user.password_hash, password)
     if not (await lockout.attempt(db, user.email_key, password_ok=ok)).allowed:
         record(db, Event.LOGIN_FAILED, user_id=user.id, email=user.email_key, reconfirm=True)
-        await db.commit()
-        raise InvalidCredentials
+        raise kept(InvalidCredentials())
 
 
 async def change_password(

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.audit import Event, record
-from cometchat_auth.errors import MfaCodeInvalid
+from cometchat_auth.chat_tokens.vault import TokenVault
+from cometchat_auth.errors import MfaCodeInvalid, kept
 from cometchat_auth.sessions.tokens import hash_token
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import UserRow
 from cometchat_auth.store.models import Base, UTCDateTime, utcnow
 
@@ -120,8 +120,7 @@ async def prove(
     """MfaCodeInvalid unless ``code`` is a good TOTP or recovery code for ``user`` (and spend it).
 
     Counted by the lock-out under a key of its own: a right password clears the password's
-    failures, and must not clear the codes' too. A failure is committed here, since the error
-    rolls back.
+    failures, and must not clear the codes' too. A failure keeps its count and event (``kept``).
     """
     key = f"mfa:{user.id}"
     if await lockout.locked(db, key):  # checked first: a locked-out try spends no recovery code
@@ -135,8 +134,7 @@ async def prove(
             record(db, Event.LOCKED_OUT, user_id=user.id, email=user.email_key, seconds=seconds)
     if not ok:
         record(db, Event.MFA_FAILED, user_id=user.id, email=user.email_key)
-        await db.commit()
-        raise MfaCodeInvalid
+        raise kept(MfaCodeInvalid())
 
 
 async def recovery_codes_left(db: AsyncSession, user_id: str) -> int:

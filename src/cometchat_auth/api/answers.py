@@ -10,7 +10,7 @@ from cometchat_auth.api.schemas import AuthOut, CometChatOut, UserOut
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.ops.context import set_user
 from cometchat_auth.services import Services
-from cometchat_auth.sessions.service import Issued
+from cometchat_auth.sessions.service import Issued, SessionManager
 from cometchat_auth.store import UserRow
 
 
@@ -50,6 +50,25 @@ def signed_in_response(
     # Tokens must not sit in shared or browser caches.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def sign_in(
+    db: AsyncSession,
+    sessions: SessionManager,
+    user: UserRow,
+    *,
+    user_agent: str | None,
+    ip: str | None,
+) -> Issued:
+    """A new session, committed, then its first CometChat token, committed (register, login).
+
+    Minting only after the first commit means a failed commit cannot orphan a token.
+    """
+    started = await sessions.start(db, user, user_agent=user_agent, ip=ip)
+    await db.commit()
+    issued = await sessions.first_token(db, started)
+    await db.commit()
+    return issued
 
 
 async def commit_and_settle(db: AsyncSession, services: Services, user_id: str) -> None:

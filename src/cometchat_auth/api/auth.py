@@ -15,6 +15,7 @@ from cometchat_auth.api import email as mails
 from cometchat_auth.api import mfa
 from cometchat_auth.api.answers import (
     commit_and_settle,
+    sign_in,
     signed_in_response,
     signed_out_response,
 )
@@ -47,6 +48,7 @@ from cometchat_auth.errors import (
     RateLimitExceeded,
     RefreshTokenInvalid,
     Unauthenticated,
+    kept,
 )
 from cometchat_auth.ops.metrics import SIGN_INS
 from cometchat_auth.security.ratelimit import email_account
@@ -104,7 +106,7 @@ async def register(
     user = await accounts.create_account(db, services.cometchat_jobs, services.passwords, new)
     if not services.sessions.may_chat(user):
         await mails.queue_token_mail(db, services, user, "verify")  # chat waits for its link
-    issued = await services.sessions.sign_in(db, user, **_client(request))
+    issued = await sign_in(db, services.sessions, user, **_client(request))
     return signed_in_response(services, transport, issued, status=201)
 
 
@@ -134,11 +136,11 @@ async def login(
         if services.settings.registration_mode == "private" and not user.email_verified:
             # Answered as a wrong password: anyone may register an address with a password of
             # their choice, so telling "unverified" apart would say whether the address was free.
-            await db.commit()  # the right password still counts as a success (lock-out, audit)
-            raise InvalidCredentials
+            # The right password still counts as a success (lock-out, audit).
+            raise kept(InvalidCredentials())
     if second := await mfa.second_step(db, user):
         return second  # no session, no CometChat token until a code comes
-    issued = await services.sessions.sign_in(db, user, **_client(request))
+    issued = await sign_in(db, services.sessions, user, **_client(request))
     return signed_in_response(services, transport, issued)
 
 

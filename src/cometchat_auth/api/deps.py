@@ -14,6 +14,7 @@ from cometchat_auth.errors import Unauthenticated
 from cometchat_auth.ops.context import set_user
 from cometchat_auth.services import Services
 from cometchat_auth.store import SessionRow, UserRow
+from cometchat_auth.store.transaction import transaction
 
 
 def client_ip(request: Request) -> str | None:
@@ -30,14 +31,17 @@ def get_transport(request: Request) -> Transport:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """One database session per request; handlers commit, anything else rolls back."""
-    async with get_services(request).database.sessionmaker() as db:
+    """One database session per request: handlers commit; a kept refusal commits its work
+    (``store.transaction``) before the answer goes; anything else rolls back."""
+    async with transaction(get_services(request).database.sessionmaker) as db:
         yield db
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 TransportDep = Annotated[Transport, Depends(get_transport)]
-DbDep = Annotated[AsyncSession, Depends(get_db)]
+# Function scope: the transaction ends before the answer is sent, so a client that reads a 401
+# and tries again finds the lock-out count already there.
+DbDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,40 +1,36 @@
 """Sessions (one per device): start, check, refresh with reuse detection, end.
 
-Each session owns one CometChat token, minted at sign-in (or, when CometChat was out or the
-email still unverified then, on the first call that asks for it) and deleted in CometChat when
-the session ends, because CometChat's own tokens never expire.
+Each session owns one CometChat token (``chat_tokens``, keyed by the session id), minted at
+sign-in (or, when CometChat was out or the email still unverified then, on the first call that
+asks for it) and deleted in CometChat when the session ends, because CometChat's own tokens
+never expire. Everything here writes in the caller's transaction; the caller commits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.audit import Event, record
-from cometchat_auth.cometchat import (
-    CometChatClient,
-    CometChatError,
-    UserAlreadyExists,
-    UserNotFound,
-)
+from cometchat_auth.chat_tokens import ChatTokens, Principal, Slots
+from cometchat_auth.cometchat import CometChatError
 from cometchat_auth.errors import (
     EmailNotVerified,
     RefreshTokenInvalid,
     RefreshTokenReused,
     Unauthenticated,
+    kept,
 )
 from cometchat_auth.outbox.breaker import is_outage, retry_after
-from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.sessions.tokens import AccessTokens, hash_token, new_refresh_token
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.store import SessionRow, SpentRefreshToken, UserRow
 from cometchat_auth.store.models import utcnow
 
@@ -55,14 +51,36 @@ class Issued:
     retry_after: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A session written but not yet committed, and whether the user has CometChat jobs queued."""
+
+    issued: Issued
+    waiting: bool
+
+
+def session_slots() -> Slots:
+    """The standalone server keeps each session's CometChat token in its ``sessions`` row."""
+    return Slots.of(
+        cast(Table, SessionRow.__table__),
+        owned=False,
+        key="id",
+        uid="user_id",
+        sealed="cometchat_token",
+    )
+
+
+def principal(user: UserRow, session: SessionRow) -> Principal:
+    """The CometChat side of a signed-in session: the account's uid and profile, the session id."""
+    return Principal(uid=user.id, key=session.id, name=user.name, avatar=user.avatar)
+
+
 class SessionManager:
     def __init__(
         self,
         *,
         access: AccessTokens,
-        vault: TokenVault,
-        cometchat: CometChatClient,
-        jobs: CometChatJobs,
+        chat: ChatTokens,
         idle_timeout: int,
         max_age: int,
         reuse_grace: float,
@@ -70,30 +88,26 @@ class SessionManager:
         require_verified_email: bool = False,
     ) -> None:
         self.access = access
-        self._vault = vault
-        self._cometchat = cometchat
-        self._jobs = jobs
+        self.chat = chat
+        self._jobs = chat.jobs
         self._idle = timedelta(seconds=idle_timeout)
         self._max_age = timedelta(seconds=max_age)
         self._grace = timedelta(seconds=reuse_grace)
         self._retention = timedelta(seconds=retention)
         self._require_verified = require_verified_email
 
-    async def sign_in(
+    async def start(
         self,
         db: AsyncSession,
         user: UserRow,
         *,
         user_agent: str | None,
         ip: str | None,
-    ) -> Issued:
-        """A new session, committed, then its first CometChat token (register and login).
+    ) -> Started:
+        """A new session and its tokens, flushed; the caller commits, then asks ``first_token``.
 
-        Minting only after the commit means a failed commit cannot orphan a token; and the
-        account stands even if CometChat is out (the outbox catches it up). The user's queued
-        CometChat jobs (creating the user, a flush) run first, within the same deadline as the
-        mint; past it, or with CometChat out, the answer goes without a token and
-        ``POST /cometchat/token`` mints one once CometChat answers again.
+        Committing before any CometChat call means a failed commit cannot orphan a token, and
+        the account stands even if CometChat is out (the outbox catches it up).
         """
         now = utcnow()
         refresh, refresh_hash = new_refresh_token()
@@ -110,17 +124,28 @@ class SessionManager:
         db.add(session)
         # Looked up in this transaction: most sign-ins have no job and skip the outbox's round.
         waiting = await self._jobs.waiting(db, user.id)
-        await db.commit()
-        issued = Issued(user, session, self.access.issue(user.id, session.id, now), refresh, None)
+        await db.flush()
+        access = self.access.issue(user.id, session.id, now)
+        return Started(Issued(user, session, access, refresh, None), waiting)
+
+    async def first_token(self, db: AsyncSession, started: Started) -> Issued:
+        """The committed session's first CometChat token, saved; the caller commits.
+
+        The user's queued CometChat jobs (creating the user, a flush) run first, within the same
+        deadline as the mint; past it, or with CometChat out, the answer goes without a token
+        and ``POST /cometchat/token`` mints one once CometChat answers again.
+        """
+        issued = started.issued
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._jobs.breaker.deadline
-        if waiting and not await self._jobs.settle(user.id):
+        if started.waiting and not await self._jobs.settle(issued.user.id):
             return replace(issued, retry_after=retry_after(None))
-        token, wait = await self._or_later(self._mint(user, within=deadline - loop.time()))
+        token, wait = await self._or_later(
+            self._mint(issued.user, issued.session, within=deadline - loop.time())
+        )
         if token:
-            session.cometchat_token = self._vault.seal(token)
-            record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
-            await db.commit()
+            me = principal(issued.user, issued.session)
+            token = await self.chat.keep(db, me, token, stored=None)
         return replace(issued, cometchat_token=token, retry_after=wait)
 
     async def authenticate(self, db: AsyncSession, access_token: str) -> tuple[UserRow, SessionRow]:
@@ -171,8 +196,8 @@ class SessionManager:
         # A missing CometChat token is minted before the first write: SQLite's one write lock
         # must not be held across an HTTP call.
         stored = session.cometchat_token
-        current = self._vault.open(stored) if stored else None
-        minted, wait = (None, None) if current else await self._or_later(self._mint(user))
+        current = self.chat.open(stored)
+        minted, wait = (None, None) if current else await self._or_later(self._mint(user, session))
         now = utcnow()
         refresh, refresh_hash = new_refresh_token()
         rotated = await db.execute(
@@ -183,15 +208,19 @@ class SessionManager:
         if getattr(rotated, "rowcount", 0) != 1:
             if minted:  # a concurrent refresh with the same token won: ours must not linger
                 await self._jobs.delete_token(db, user.id, minted)
-                await db.commit()
+                raise kept(RefreshTokenReused())
             raise RefreshTokenReused
         db.add(SpentRefreshToken(token_hash=presented, session_id=session.id, spent_at=now))
-        token = await self._keep(db, user, session, stored, minted) if minted else current
+        token = (
+            await self.chat.keep(db, principal(user, session), minted, stored=stored)
+            if minted
+            else current
+        )
         access = self.access.issue(user.id, session.id, now)
         return Issued(user, session, access, refresh, token, wait)
 
     async def _reused(self, db: AsyncSession, presented: str) -> None:
-        """Raise RefreshTokenReused for a spent token, ending its session first.
+        """Raise RefreshTokenReused for a spent token, ending its session first (kept).
 
         Within the grace it may be an answer the client lost; but then nobody holds the session's
         current refresh token, and the session (with its CometChat token) would linger until the
@@ -211,58 +240,28 @@ class SessionManager:
             # Someone holds a copy they should not: ending the session makes every copy die.
             record(db, Event.REFRESH_REUSED, user_id=session.user_id, session=session.id)
         await self.end(db, session, "refresh_lost" if lost_answer else "refresh_reused")
-        await db.commit()
-        raise RefreshTokenReused
+        raise kept(RefreshTokenReused())
 
     async def cometchat_token(
         self, db: AsyncSession, user: UserRow, session: SessionRow, *, rotate: bool = False
     ) -> str:
         """The session's CometChat token; a new one to rotate or if unreadable (or never minted).
 
-        Requests may mint at once (tabs, retries): only one whose UPDATE still finds the token
-        it read saves its own; any other queues deletion of what it minted and answers with the
-        saved one, so no token outlives its session. The old one's deletion is queued in the
-        caller's transaction.
+        Requests may mint at once (tabs, retries): see ``ChatTokens.keep``. The old one's
+        deletion is queued in the caller's transaction.
         """
         stored = session.cometchat_token
-        old = self._vault.open(stored) if stored else None
+        old = self.chat.open(stored)
         if old and not rotate:
             return old
-        return await self._keep(db, user, session, stored, await self._mint(user))
-
-    async def _keep(
-        self, db: AsyncSession, user: UserRow, session: SessionRow, stored: str | None, token: str
-    ) -> str:
-        """Save ``token`` unless the stored token is no longer ``stored``; returns the saved one."""
-        old = self._vault.open(stored) if stored else None
-        saved = await db.execute(
-            update(SessionRow)
-            .where(
-                SessionRow.id == session.id,
-                SessionRow.ended_at.is_(None),
-                SessionRow.cometchat_token.is_not_distinct_from(stored),
-            )
-            .values(cometchat_token=self._vault.seal(token))
-            .execution_options(synchronize_session="fetch")
-        )
-        if getattr(saved, "rowcount", 0) != 1:
-            await self._jobs.delete_token(db, user.id, token)
-            await db.refresh(session)
-            winner = self._vault.open(session.cometchat_token) if session.cometchat_token else None
-            if winner is None or session.ended_at is not None:
-                await db.commit()  # ended meanwhile (a logout): the deletion outlives the refusal
-                raise Unauthenticated
-            return winner
-        record(db, Event.COMETCHAT_TOKEN_MINTED, user_id=user.id, session=session.id)
-        if old:
-            await self._jobs.delete_token(db, user.id, old)
-            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user.id, session=session.id)
-        return token
+        me = principal(user, session)
+        return await self.chat.keep(db, me, await self._mint(user, session), stored=stored)
 
     async def end(self, db: AsyncSession, session: SessionRow, reason: str) -> None:
-        """End one session at once; its CometChat token's deletion is queued. The caller commits."""
+        """End one session at once; its CometChat token's deletion is queued."""
         sealed = await self._close(db, session, reason)
-        await self._revoke(db, session.user_id, [sealed] if sealed else [], reason)
+        if sealed:
+            await self.chat.revoke(db, session.user_id, [sealed], reason, key=session.id)
 
     async def end_all(
         self,
@@ -284,27 +283,16 @@ class SessionManager:
             if token := await self._close(db, session, reason):
                 sealed.append(token)
         if flush:
-            await self._jobs.flush_tokens(db, user_id)
-            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, every=True, reason=reason)
-            return
-        await self._revoke(db, user_id, sealed, reason)
+            await self.chat.flush(db, user_id, reason)
+        elif sealed:
+            await self.chat.revoke(db, user_id, sealed, reason)
 
-    async def _revoke(self, db: AsyncSession, user_id: str, sealed: list[str], reason: str) -> None:
-        """Queue deletion of these CometChat tokens; one that no key opens makes all of them go."""
-        tokens = [token for one in sealed if (token := self._vault.open(one))]
-        if len(tokens) < len(sealed):
-            await self._jobs.flush_tokens(db, user_id)
-            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, every=True, reason=reason)
-            return
-        for token in tokens:
-            await self._jobs.delete_token(db, user_id, token)
-            record(db, Event.COMETCHAT_TOKEN_REVOKED, user_id=user_id, reason=reason)
-
-    async def sweep(self, db: AsyncSession) -> int:
-        """End idle and expired sessions (their CometChat tokens go too); returns how many.
+    async def sweep(self, db: AsyncSession) -> list[str]:
+        """End idle and expired sessions (their CometChat tokens go too); returns their users.
 
         Ended sessions are deleted after the retention, their spent refresh tokens at once:
-        a token of an ended session is refused either way.
+        a token of an ended session is refused either way. The caller commits, then settles
+        each user's jobs.
         """
         now = utcnow()
         stale = await db.scalars(
@@ -320,10 +308,7 @@ class SessionManager:
         ended = select(SessionRow.id).where(SessionRow.ended_at.is_not(None))
         await db.execute(delete(SpentRefreshToken).where(SpentRefreshToken.session_id.in_(ended)))
         await db.execute(delete(SessionRow).where(SessionRow.ended_at <= now - self._retention))
-        await db.commit()
-        for user_id in dict.fromkeys(users):
-            await self._jobs.settle(user_id)  # the tokens die now, or as soon as CometChat can
-        return len(users)
+        return users
 
     def _live(self, session: SessionRow, now: datetime | None = None) -> bool:
         now = now or utcnow()
@@ -352,26 +337,13 @@ class SessionManager:
         """Whether ``user`` may have CometChat tokens: REQUIRE_VERIFIED_EMAIL_FOR_CHAT says."""
         return user.email_verified or not self._require_verified
 
-    async def _mint(self, user: UserRow, *, within: float | None = None) -> str:
-        """A new CometChat token, through the circuit breaker and within the deadline."""
+    async def _mint(
+        self, user: UserRow, session: SessionRow, *, within: float | None = None
+    ) -> str:
+        """A new CometChat token for the session, if the account may chat."""
         if not self.may_chat(user):
             raise EmailNotVerified
-        return await self._jobs.breaker.call(lambda: self._create_token(user), within=within)
-
-    async def _create_token(self, user: UserRow) -> str:
-        """A new CometChat token; an account with no CometChat user yet gets one now."""
-        try:
-            return (await self._cometchat.create_auth_token(user.id, force=True)).auth_token
-        except UserNotFound:
-            pass
-        # The outbox may create the user at this very moment: either way it then exists.
-        with contextlib.suppress(UserAlreadyExists):
-            created = await self._cometchat.create_user(
-                user.id, user.name, avatar=user.avatar, with_auth_token=True
-            )
-            if created.auth_token:
-                return created.auth_token
-        return (await self._cometchat.create_auth_token(user.id, force=True)).auth_token
+        return await self.chat.mint(principal(user, session), within=within)
 
     async def _or_later(self, minting: Awaitable[str]) -> tuple[str | None, int | None]:
         """The token, or None: for now (and the seconds to wait) while CometChat is out."""
