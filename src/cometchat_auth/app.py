@@ -14,6 +14,7 @@ from cometchat_auth.api import auth, chat, devices, email, errors, health, metri
 from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
 from cometchat_auth.api.csrf import CsrfProtection
 from cometchat_auth.api.headers import SecurityHeaders, content_security_policy
+from cometchat_auth.api.local_chat import EmulatorProxy
 from cometchat_auth.api.middleware import BodyLimit, ClientContext, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
 from cometchat_auth.ops.requests import RequestLog
@@ -82,6 +83,9 @@ def create_app(settings: Settings) -> FastAPI:
         allow_headers=["Authorization", "Content-Type", "X-CSRF-Token"],
         max_age=600,
     )
+    if settings.local and settings.local_emulator_url:
+        # Outside CORS and CSRF: the SDK's calls carry CometChat's token, not our session.
+        app.add_middleware(EmulatorProxy, upstream=settings.local_emulator_url)
     # Outermost last: headers on every answer, the client's IP resolved before anyone reads it.
     app.add_middleware(ClientContext)
     app.add_middleware(

@@ -49,7 +49,9 @@ def with_local_emulator(settings: Settings) -> Settings:
             "cometchat_app_id": keys["app_id"],
             "cometchat_rest_api_key": SecretStr(keys["rest_api_key"]),
             "cometchat_api_base": f"http://127.0.0.1:{settings.emulator_port}/v3",
-            "cometchat_client_host": f"127.0.0.1:{settings.emulator_tls_port}/v3.0",
+            # The page's SDK reaches it through our origin; COMETCHAT_CLIENT_HOST (for example
+            # 127.0.0.1:8788/v3.0, the TLS port) sends it to the emulator directly instead.
+            "local_emulator_url": f"http://127.0.0.1:{settings.emulator_port}",
         }
     )
 
@@ -127,8 +129,13 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
         app_id = settings.cometchat_app_id
         print(f"No CometChat credentials: using the local emulator, app id {app_id!r}")
         print(f"  REST API:  {settings.cometchat_api_base}  (the server's client)")
-        print(f"  Client:    https://{settings.cometchat_client_host}  (the browser SDK)")
-        print(f"  Certificate: {directory / 'cert.pem'}")
+        if settings.cometchat_client_host:
+            print(f"  Client:    https://{settings.cometchat_client_host}  (the browser SDK)")
+            print(f"  Certificate: {directory / 'cert.pem'}")
+        else:
+            print(
+                f"  Client:    through http://{host}:{port}/cometchat-emulator  (the browser SDK)"
+            )
         print(f"  REST API key kept in {directory / 'keys.json'} (the admin listing needs it)")
     # Local-mode secrets are made once here, never by workers racing to write the same file.
     settings = prepare(settings)

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     cometchat_rest_api_key: SecretStr | None = None
     cometchat_api_base: str | None = None
     cometchat_client_host: str | None = None
+    #: Local mode: the emulator's plain HTTP root. The page's SDK then reaches the emulator
+    #: through this server's own origin (no certificate); ``serve`` sets it.
+    local_emulator_url: str | None = None
     cometchat_timeout: float = Field(5.0, gt=0)
     cometchat_deadline: float = Field(15.0, gt=0)
     # Outbox (CometChat jobs): back-off from base doubling up to cap; failed after max attempts.

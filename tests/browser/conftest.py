@@ -32,6 +32,7 @@ from tests.browser.harness import (
     Certificate,
     Emulator,
     ServerFactory,
+    page_in,
 )
 from tests.support.servers import serve
 
@@ -126,7 +127,4 @@ def server(start_server: ServerFactory) -> str:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 900, "height": 760})
-    context.set_default_timeout(15_000)
-    yield context.new_page()
-    context.close()
+    yield from page_in(browser)

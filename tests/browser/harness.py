@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from playwright.sync_api import Browser, Page
 from starlette.applications import Starlette
 
 from cometchat_auth.emulator import EmulatorConfig
@@ -42,3 +43,11 @@ class Certificate:
 
 
 ServerFactory = Callable[..., str]
+
+
+def page_in(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh context of ``browser`` (its own storage), closed after the test."""
+    context = browser.new_context(viewport={"width": 900, "height": 760})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.browser.harness import Emulator
+from tests.browser.harness import Emulator, ServerFactory
 
 
 def raw_get(base_url: str, path: str) -> int:
@@ -34,6 +34,7 @@ def test_config_tells_the_page_how_to_reach_cometchat(server: str, emulator: Emu
             "appId": keys.app_id,
             "region": "us",
             "clientHost": f"{emulator.https_url.removeprefix('https://')}/v3.0",
+            "clientPath": None,
         },
         "local": True,
         "emulatorOrigin": emulator.https_url,
@@ -41,6 +42,22 @@ def test_config_tells_the_page_how_to_reach_cometchat(server: str, emulator: Emu
     }
     assert keys.rest_api_key not in answer.text
     assert keys.auth_key not in answer.text
+
+
+def test_local_mode_sends_the_sdk_through_this_origin(
+    start_server: ServerFactory, emulator: Emulator
+) -> None:
+    server = start_server(cometchat_client_host=None, local_emulator_url=emulator.http_url)
+    config = httpx.get(f"{server}/config.json").json()
+    assert config["cometchat"]["clientHost"] is None
+    assert config["cometchat"]["clientPath"] == "/cometchat-emulator"
+    assert (config["local"], config["emulatorOrigin"]) == (True, None)
+    # The emulator's client API answers there, in CometChat's envelope.
+    answer = httpx.put(f"{server}/cometchat-emulator/v3.0/me", headers={"authToken": "x_1"})
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"
+    settings = httpx.get(f"{server}/cometchat-emulator/v3.0/settings").json()["data"]
+    assert settings["CLIENT_API_HOST"] == f"{server.removeprefix('http://')}/cometchat-emulator"
 
 
 def test_the_page_and_its_modules_are_served(server: str) -> None:

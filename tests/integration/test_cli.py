@@ -139,9 +139,12 @@ def test_serve_in_local_mode_runs_the_emulator_and_its_tokens_work_over_https(
         assert login.status_code == 200
         body = login.json()
         assert token_works(emulator_tls, body["authToken"], verify=cert)
+        # The page's SDK reaches the same emulator through the server's own origin.
+        assert token_works(f"{url}/cometchat-emulator", body["authToken"])
         headers = {"Authorization": f"Bearer {body['accessToken']}"}
         assert client.post("/auth/logout", headers=headers).status_code == 204
         assert not token_works(emulator_tls, body["authToken"], verify=cert)
+        assert not token_works(f"{url}/cometchat-emulator", body["authToken"])
         refused = client.get(f"/auth/login?password={PASSWORD}")
         assert refused.status_code == 400
 

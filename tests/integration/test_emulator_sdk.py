@@ -105,3 +105,61 @@ def test_cors_headers_on_answers_and_errors(emulator_url: str) -> None:
     answer = httpx.get(f"{emulator_url}/v3/users", headers={"Origin": "https://example.org"})
     assert answer.status_code == 401
     assert answer.headers["access-control-allow-origin"] == "*"
+
+
+def test_settings_carry_the_app_version_the_sdk_checks(emulator_url: str, token: str) -> None:
+    # SDK 4.2.0 logs a cached user in again at every init unless APP_VERSION is 3 or >= 4.
+    settings = httpx.get(f"{emulator_url}/v3.0/settings").json()["data"]
+    assert settings["APP_VERSION"] == 3
+
+
+def test_settings_follow_the_same_origin_proxy(emulator_url: str, token: str) -> None:
+    headers = {"X-Forwarded-Host": "127.0.0.1:8000", "X-Forwarded-Prefix": "/cometchat-emulator"}
+    settings = httpx.get(f"{emulator_url}/v3.0/settings", headers=headers).json()["data"]
+    assert settings["CLIENT_API_HOST"] == "127.0.0.1:8000/cometchat-emulator"
+    assert settings["ADMIN_API_HOST"] == "127.0.0.1:8000/cometchat-emulator"
+    assert settings["CHAT_HOST"] == "127.0.0.1"
+
+
+def test_a_token_holder_lists_and_reads_users_as_the_sdk_does(
+    emulator_url: str, emulator_rest: httpx.Client, token: str
+) -> None:
+    for uid, name in (("ann", "Ann"), ("bob", "Bob"), ("cat", "Cat")):
+        emulator_rest.post("/users", json={"uid": uid, "name": name, "tags": ["t"]})
+    emulator_rest.delete("/users/cat")
+    headers = {"authToken": token, "appId": "testapp"}
+    # UsersRequest.fetchNext: per_page and page, comma-separated lists.
+    first = httpx.get(
+        f"{emulator_url}/v3.0/users", params={"per_page": 2, "page": 1}, headers=headers
+    ).json()
+    assert [user["uid"] for user in first["data"]] == ["sam", "ann"]
+    assert first["meta"]["pagination"] == {
+        "total": 3,
+        "count": 2,
+        "per_page": 2,
+        "current_page": 1,
+        "total_pages": 2,
+    }
+    assert first["cursor"]["affix"] == "prepend"
+    assert isinstance(first["cursor"]["updatedAt"], int)
+    assert first["data"][1]["conversationId"] == "ann_user_sam"
+    assert "tags" not in first["data"][1]
+    second = httpx.get(
+        f"{emulator_url}/v3.0/users", params={"per_page": 2, "page": 2}, headers=headers
+    ).json()
+    assert [user["uid"] for user in second["data"]] == ["bob"]
+    tagged = httpx.get(
+        f"{emulator_url}/v3.0/users",
+        params={"uids": "ann,bob", "withTags": 1, "status": "offline"},
+        headers=headers,
+    ).json()["data"]
+    assert [(user["uid"], user["tags"]) for user in tagged] == [("ann", ["t"]), ("bob", ["t"])]
+    friends = httpx.get(f"{emulator_url}/v3.0/users", params={"friendsOnly": 1}, headers=headers)
+    assert friends.json()["data"] == []
+
+    bob = httpx.get(f"{emulator_url}/v3.0/users/bob", headers=headers).json()["data"]
+    assert (bob["uid"], bob["name"], bob["conversationId"]) == ("bob", "Bob", "bob_user_sam")
+    gone = httpx.get(f"{emulator_url}/v3.0/users/cat", headers=headers)
+    assert gone.json()["error"]["code"] == "ERR_UID_NOT_FOUND"
+    stale = httpx.get(f"{emulator_url}/v3.0/users", headers={"authToken": "sam_0"})
+    assert stale.json()["error"]["code"] == "AUTH_ERR_AUTH_TOKEN_NOT_FOUND"

@@ -7,6 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
+from cometchat_auth.api.local_chat import PREFIX
+
 router = APIRouter(include_in_schema=False)
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -39,9 +41,11 @@ async def config(request: Request) -> dict[str, Any]:
     """What the page needs to start CometChat; public values only, never a key or a token."""
     settings = request.app.state.settings
     client_host: str | None = settings.cometchat_client_host
-    local: bool = settings.local and client_host is not None
+    # Local mode reaches the emulator through this origin unless COMETCHAT_CLIENT_HOST says where.
+    same_origin = bool(settings.local and settings.local_emulator_url and not client_host)
+    local: bool = settings.local and (client_host is not None or same_origin)
     installed = (Path(settings.web_sdk_dir) / SDK_FILE).is_file()
-    # The SDK only speaks https: a person trusts the emulator's certificate once at this origin.
+    # The SDK only speaks https: on the emulator's own TLS port a person trusts its certificate.
     emulator_origin = f"https://{client_host.split('/', 1)[0]}" if client_host and local else None
     return {
         "appName": settings.app_name,
@@ -50,6 +54,7 @@ async def config(request: Request) -> dict[str, Any]:
             "appId": settings.cometchat_app_id,
             "region": settings.cometchat_region,
             "clientHost": client_host,
+            "clientPath": PREFIX if same_origin else None,
         },
         "local": local,
         "emulatorOrigin": emulator_origin,

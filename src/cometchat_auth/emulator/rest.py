@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import client_api
 from .access import authorize
 from .pagination import page_response
 from .runtime import emulator_of
@@ -40,15 +41,19 @@ async def create_user(request: Request) -> Response:
 
 
 async def list_users(request: Request) -> Response:
+    if client_api.is_client_call(request):
+        return await client_api.list_users(request)
     state = authorize(request)
     query = user_query(request)
     with_tags = query_flag(request, "withTags")
     with emulator_of(request).store.lock:
         shown = [user.public(with_tags=with_tags) for user in state.list_users(query)]
-    return page_response(request, shown)
+    return page_response(request, shown, cursor=True)
 
 
 async def get_user(request: Request) -> Response:
+    if client_api.is_client_call(request):
+        return await client_api.get_user(request)
     state = authorize(request)
     with emulator_of(request).store.lock:
         shown = state.user(request.path_params["uid"]).public()

@@ -7,13 +7,14 @@ import { showDevices } from "./devices.js";
 import { afterPassword, handleMfaSettings, handleSecondStep, showMfa } from "./mfa.js";
 import { explain, handle } from "./forms.js";
 import { $, fail, offerLocalMail, say } from "./page.js";
+import { showPeople } from "./people.js";
 
 let config = null;
 
 // What the SDK said when CometChat.login failed, in words (a local emulator's untrusted certificate
 // shows up as a failed fetch).
 function explainChat(error) {
-  if (error && error.code === "FAILED_TO_FETCH" && config.local) {
+  if (error && error.code === "FAILED_TO_FETCH" && config.emulatorOrigin) {
     return (
       "Signed in, but the browser could not reach the CometChat emulator: trust its certificate " +
       "(see Local mode above), then sign out and sign in again."
@@ -70,7 +71,7 @@ async function showSignedIn(user, status, { focus = true } = {}) {
     : notInChat(status);
   $("signed-out").hidden = true;
   $("signed-in").hidden = false;
-  await showDevices(signOut);
+  await Promise.all([showPeople(chatUser?.uid), showDevices(signOut)]);
   await showMfa().catch((error) => fail(explain(error)));
   if (focus) $("signed-in-title").focus();
 }

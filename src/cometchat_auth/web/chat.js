@@ -2,6 +2,8 @@
 // script it defines `window.CometChat`, so it goes in as a <script src> (fine under
 // script-src 'self').
 
+import { routeToThisOrigin } from "./local-chat.js";
+
 let sdk = null;
 
 function loadScript(url) {
@@ -20,6 +22,7 @@ let started = null; // the config the SDK was started with, for `restart`
 export async function start(config) {
   if (!config.sdk.installed) return false;
   await loadScript(config.sdk.url);
+  if (config.cometchat.clientPath) routeToThisOrigin(config.cometchat.clientPath);
   await init(config);
   started = config;
   return true;
@@ -33,30 +36,23 @@ export async function restart() {
   if (started) await init(started);
 }
 
+/** The host the SDK is pointed at: a dedicated one, or (local mode) this page's own origin. */
+function clientHost(cometchat) {
+  return cometchat.clientPath ? `${location.host}${cometchat.clientPath}/v3.0` : cometchat.clientHost;
+}
+
 async function init(config) {
   const { CometChat } = window;
   let builder = new CometChat.AppSettingsBuilder()
     .setRegion(config.cometchat.region)
     .autoEstablishSocketConnection(false); // this demo sends no messages: no websocket needed
-  if (config.cometchat.clientHost) {
+  const host = clientHost(config.cometchat);
+  if (host) {
     // The emulator (or a dedicated deployment) serves both APIs; the SDK prefixes https:// itself.
-    builder = builder
-      .overrideClientHost(config.cometchat.clientHost)
-      .overrideAdminHost(config.cometchat.clientHost);
+    builder = builder.overrideClientHost(host).overrideAdminHost(host);
   }
   await CometChat.init(config.cometchat.appId, builder.build());
-  await settle(CometChat);
   sdk = CometChat;
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// With a user cached by an earlier page, init resolves first and the SDK then re-validates that
-// user in the background (a logout and a login with the cached token, when the cached app settings
-// carry no current APP_VERSION). Our own login or logout must not race it, so wait for it to end.
-async function settle(CometChat) {
-  await sleep(0); // the background re-login starts in promise callbacks queued by init
-  for (let waited = 0; CometChat.loginInProgress && waited < 10_000; waited += 50) await sleep(50);
 }
 
 export const ready = () => sdk !== null;
@@ -74,4 +70,18 @@ export async function login(authToken) {
 
 export async function logout() {
   if (sdk && (await sdk.getLoggedinUser())) await sdk.logout();
+}
+
+/**
+ * The people the logged-in user can chat with, through the SDK's own UsersRequest (its client
+ * API call, with the SDK's pagination): the first `limit` users other than `me`.
+ */
+export async function people(me, limit = 30) {
+  if (!sdk) return [];
+  const request = new sdk.UsersRequestBuilder().setLimit(limit + 1).build();
+  const users = await request.fetchNext();
+  return users
+    .filter((user) => user.getUid() !== me)
+    .slice(0, limit)
+    .map((user) => ({ uid: user.getUid(), name: user.getName() }));
 }
