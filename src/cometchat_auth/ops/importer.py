@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from cometchat_auth.ops.rows import NewUser, Rejected
 from cometchat_auth.services import Services
@@ -77,11 +78,9 @@ async def import_users(
             tally.must_reset += sum(row.must_reset for row in new)
             if new:
                 users = [_account(row) for row in new]
-                db.add_all(users)
-                await services.cometchat_jobs.create_users(db, (user.id for user in users))
-            if dry_run:
-                db.expunge_all()  # flushed, and no longer needed in memory
-            else:
+                await db.execute(insert(UserRow), users)  # one executemany
+                await services.cometchat_jobs.create_users(db, (user["id"] for user in users))
+            if not dry_run:
                 await db.commit()
             on_batch(tally)
         if dry_run:
@@ -89,13 +88,13 @@ async def import_users(
     return tally
 
 
-def _account(row: NewUser) -> UserRow:
-    return UserRow(
-        id=uuid.uuid4().hex,
-        email=row.email,
-        email_key=row.email_key,
-        name=row.name,
-        avatar=row.avatar,
-        password_hash=row.password_hash,
-        email_verified=row.verified,
-    )
+def _account(row: NewUser) -> dict[str, Any]:
+    return {
+        "id": uuid.uuid4().hex,
+        "email": row.email,
+        "email_key": row.email_key,
+        "name": row.name,
+        "avatar": row.avatar,
+        "password_hash": row.password_hash,
+        "email_verified": row.verified,
+    }

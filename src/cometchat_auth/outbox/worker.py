@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial
 from typing import Any, Protocol
 
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -107,10 +107,22 @@ class Outbox:
         self, db: AsyncSession, kind: str, jobs: Iterable[tuple[dict[str, Any], str | None]]
     ) -> int:
         """Add many jobs of one kind (payload, ordering key) with one flush; how many."""
-        rows = [self._row(kind, payload, key) for payload, key in jobs]
-        db.add_all(rows)
-        await db.flush()
-        self._wake_on_commit(db)
+        now = utcnow()
+        rows = [
+            {
+                "kind": kind,
+                "payload": self._vault.seal(json.dumps(payload)),
+                "ordering_key": key,
+                "status": PENDING,
+                "attempts": 0,
+                "run_after": now,
+            }
+            for payload, key in jobs
+        ]
+        if rows:
+            # One executemany: an import queues thousands, and ORM objects would cost each one.
+            await db.execute(insert(JobRow), rows)
+            self._wake_on_commit(db)
         return len(rows)
 
     def _row(self, kind: str, payload: dict[str, Any], ordering_key: str | None) -> JobRow:
