@@ -10,7 +10,18 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from cometchat_auth import __version__
-from cometchat_auth.api import auth, chat, devices, email, errors, health, metrics, mfa, web
+from cometchat_auth.api import (
+    auth,
+    chat,
+    devices,
+    email,
+    email_change,
+    errors,
+    health,
+    metrics,
+    mfa,
+    web,
+)
 from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
 from cometchat_auth.api.csrf import CsrfProtection
 from cometchat_auth.api.headers import SecurityHeaders, content_security_policy
@@ -54,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         chat.router,
         devices.router,
         email.router,
+        email_change.router,
         health.router,
         mfa.router,
         web.router,

@@ -26,7 +26,7 @@ from cometchat_auth.sessions.tokens import hash_token
 from cometchat_auth.store import UserRow
 from cometchat_auth.store.models import Base, UTCDateTime, utcnow
 
-Purpose = Literal["verify", "reset"]
+Purpose = Literal["verify", "reset", "email_change"]
 
 
 class EmailTokenRow(Base):
@@ -40,6 +40,8 @@ class EmailTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: An email change's new address, confirmed by the link mailed to it.
+    new_email: Mapped[str | None] = mapped_column(String(254))
 
 
 def _binding(user: UserRow) -> str:
@@ -57,7 +59,9 @@ async def sweep(db: AsyncSession) -> int:
     return int(getattr(swept, "rowcount", 0))
 
 
-async def issue(db: AsyncSession, user: UserRow, purpose: Purpose, *, ttl: float) -> str:
+async def issue(
+    db: AsyncSession, user: UserRow, purpose: Purpose, *, ttl: float, new_email: str | None = None
+) -> str:
     """A new token for ``user``, valid ``ttl`` seconds; the caller commits and mails it."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
@@ -71,6 +75,7 @@ async def issue(db: AsyncSession, user: UserRow, purpose: Purpose, *, ttl: float
             binding=_binding(user),
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
+            new_email=new_email,
         )
     )
     await db.flush()
@@ -79,6 +84,11 @@ async def issue(db: AsyncSession, user: UserRow, purpose: Purpose, *, ttl: float
 
 async def consume(db: AsyncSession, token: str, purpose: Purpose) -> UserRow:
     """The account the token was mailed to, the token now used; else an error saying why."""
+    return (await claim(db, token, purpose))[1]
+
+
+async def claim(db: AsyncSession, token: str, purpose: Purpose) -> tuple[EmailTokenRow, UserRow]:
+    """``consume``, with the token's row (an email change's new address is on it)."""
     row = await db.get(EmailTokenRow, hash_token(token))
     if row is None or row.purpose != purpose:
         raise EmailTokenInvalid
@@ -100,4 +110,4 @@ async def consume(db: AsyncSession, token: str, purpose: Purpose) -> UserRow:
     )
     if getattr(claimed, "rowcount", 0) != 1:
         raise EmailTokenUsed
-    return user
+    return row, user

@@ -74,7 +74,7 @@ async def _limit(request: Request, services: Services, email: str | None = None)
     await services.limits.hit("reset", ip=client_ip(request), account=account)
 
 
-def _valid_for(seconds: float) -> str:
+def valid_for(seconds: float) -> str:
     """``3600`` -> ``1 hour``: how long a link works, in the mail's words."""
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size and seconds % size == 0:
@@ -92,13 +92,13 @@ def public_url(settings: Settings, path: str) -> str:
     return base.rstrip("/") + path
 
 
-def _greeting_name(user: UserRow) -> str | None:
+def greeting_name(user: UserRow) -> str | None:
     # Anyone can register someone else's address, with a name that reads as an instruction:
     # until the address is confirmed, its mails carry no text of the account's choosing.
     return user.name if user.email_verified else None
 
 
-async def _mail_allowed(services: Services, address: str) -> bool:
+async def mail_allowed(services: Services, address: str) -> bool:
     """Count a mail to ``address`` against MAIL_LIMIT_PER_ADDRESS (every kind together)."""
     if await services.limits.take("mail", email_account(address)):
         return True
@@ -113,9 +113,9 @@ async def _enqueue_token_mail(
     ttl = settings.verify_token_ttl if purpose == "verify" else settings.reset_token_ttl
     token = await email_tokens.issue(db, user, purpose, ttl=ttl)
     values = {
-        "name": _greeting_name(user),
+        "name": greeting_name(user),
         "link": public_url(settings, f"{PAGES[purpose]}?token={token}"),
-        "valid_for": _valid_for(ttl),
+        "valid_for": valid_for(ttl),
     }
     await services.outbox.enqueue(db, MAIL_SEND, Mail(purpose, user.email, values).as_payload())
 
@@ -124,15 +124,15 @@ async def queue_token_mail(
     db: AsyncSession, services: Services, user: UserRow, purpose: Purpose
 ) -> None:
     """Issue a token and queue its mail, in the caller's transaction (the caller commits)."""
-    if await _mail_allowed(services, user.email):
+    if await mail_allowed(services, user.email):
         await _enqueue_token_mail(db, services, user, purpose)
 
 
 async def queue_taken_mail(db: AsyncSession, services: Services, user: UserRow) -> None:
     """Tell the owner of an address that someone tried to register with it (private mode)."""
-    if not await _mail_allowed(services, user.email):
+    if not await mail_allowed(services, user.email):
         return
-    values = {"name": _greeting_name(user), "link": public_url(services.settings, "/")}
+    values = {"name": greeting_name(user), "link": public_url(services.settings, "/")}
     mail = Mail("email_taken", user.email, values)
     await services.outbox.enqueue(db, MAIL_SEND, mail.as_payload())
 
@@ -162,7 +162,7 @@ async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -
     try:
         async with services.database.sessionmaker() as db:
             user = await accounts.find_by_email(db, email)
-            allowed = await _mail_allowed(services, email)
+            allowed = await mail_allowed(services, email)
             if allowed and user is not None and not (purpose == "verify" and user.email_verified):
                 await _enqueue_token_mail(db, services, user, purpose)
             else:
@@ -239,7 +239,7 @@ async def reset_password(
     return Response(status_code=204)
 
 
-def _token_page(name: str) -> FileResponse:
+def token_page(name: str) -> FileResponse:
     # The token sits in this page's URL: no Referer may carry it to another site, no cache keep it.
     headers = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
     return FileResponse(WEB_DIR / name, headers=headers)
@@ -247,12 +247,12 @@ def _token_page(name: str) -> FileResponse:
 
 @router.get("/verify", include_in_schema=False)
 async def verify_page() -> FileResponse:
-    return _token_page("verify.html")
+    return token_page("verify.html")
 
 
 @router.get("/reset", include_in_schema=False)
 async def reset_page() -> FileResponse:
-    return _token_page("reset.html")
+    return token_page("reset.html")
 
 
 @router.get("/forgot", include_in_schema=False)

@@ -152,4 +152,9 @@ export const resetPassword = (token, password) =>
 
 export const verifyEmail = (token) => send("POST", "/auth/verify", { token });
 
+export const confirmEmailChange = (token) => send("POST", "/auth/email/confirm", { token });
+
+export const changeEmail = (newEmail, password) =>
+  authed("POST", "/auth/email", { newEmail, password });
+
 export const localMail = () => send("GET", "/dev/mail/index.json");

@@ -208,6 +208,11 @@ async function main() {
     afterPassword(enter, showForm),
   );
   handleSecondStep(enter);
+  handle(
+    $("change-email"),
+    ({ newEmail, password }) => api.changeEmail(newEmail, password).then(() => newEmail),
+    (newEmail) => say(`Almost done: follow the link we mailed to ${newEmail}.`),
+  );
   handleMfaSettings((error) => fail(explain(error)));
   handle(
     $("sign-up"),
