@@ -100,6 +100,7 @@ BARRY = {
 
 @pytest.fixture
 def token(emulator_rest: httpx.Client) -> str:
+    emulator_rest.post("/roles", json={"role": "manager", "name": "Manager"})
     created = emulator_rest.post("/users", json={**BARRY, "withAuthToken": True})
     assert shape(created.json()) == shape(EXAMPLES["create_user"])
     minted: str = created.json()["data"]["authToken"]
@@ -111,7 +112,7 @@ def test_create_user(token: str) -> None:
 
 
 def test_get_user(emulator_rest: httpx.Client) -> None:
-    body = {key: BARRY[key] for key in ("uid", "name", "link", "avatar", "role")}
+    body = {key: BARRY[key] for key in ("uid", "name", "link", "avatar")}
     emulator_rest.post("/users", json=body)
     answer = emulator_rest.get("/users/cometchat-uid-6").json()
     assert shape(answer) == shape(EXAMPLES["get_user"])

@@ -15,6 +15,7 @@ from cometchat_auth.cometchat import (
     CometChatError,
     InvalidUid,
     NoAccess,
+    RoleNotFound,
     Unauthorized,
     UserAlreadyExists,
     UserNotFound,
@@ -132,6 +133,16 @@ async def test_users_are_filtered_by_tags_and_role(client: CometChatClient) -> N
     by_role = client.list_users(search_key=prefix, roles=["default"], status="offline")
     assert len([user async for user in by_role]) == 3
     assert [user async for user in client.list_users(search_key=prefix, role="nobody")] == []
+
+
+async def test_a_role_the_app_lacks_raises_role_not_found(client: CometChatClient) -> None:
+    uid = new_uid()
+    with pytest.raises(RoleNotFound) as caught:
+        await client.create_user(uid, "Rex", role="captain")
+    assert isinstance(caught.value, BadRequest)  # the caller's to fix, like any bad field
+    assert caught.value.code == "ERR_ROLE_NOT_FOUND"
+    with pytest.raises(UserNotFound):
+        await client.get_user(uid)
 
 
 async def test_users_are_listed_across_several_pages(client: CometChatClient) -> None:

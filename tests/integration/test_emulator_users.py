@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
-from cometchat_auth.emulator import EmulatorConfig
+from cometchat_auth.emulator import EmulatorConfig, create_app
+from tests.support.servers import serve
 
 AUTH_KEY = "test-auth-key-0123456789"
 
@@ -71,6 +74,7 @@ def test_missing_fields_answer_the_reference_fixture(emulator_rest: httpx.Client
         ({"uid": "ok", "name": "x", "tags": [str(i) for i in range(26)]}, "tags"),
         ({"uid": "ok", "name": "x", "tags": ["t" * 101]}, "tags"),
         ({"uid": "ok", "name": "x", "metadata": "text"}, "metadata"),
+        ({"uid": "ok", "name": "x", "metadata": {"k": "v" * 1593}}, "metadata"),
         ({"uid": "ok", "name": "x", "withAuthToken": "yes"}, "withAuthToken"),
     ],
 )
@@ -85,7 +89,13 @@ def test_invalid_fields_are_named_in_details(
 
 
 def test_limits_at_the_edge_are_accepted(emulator_rest: httpx.Client) -> None:
-    body = {"uid": "a" * 100, "name": "n" * 100, "tags": ["t" * 100] * 25, "avatar": "a" * 3000}
+    body = {
+        "uid": "a" * 100,
+        "name": "n" * 100,
+        "tags": ["t" * 100] * 25,
+        "avatar": "a" * 3000,
+        "metadata": {"k": "v" * 1592},  # 1600 characters of JSON: {"k":"vvv…"}
+    }
     assert emulator_rest.post("/users", json=body).status_code == 200
 
 
@@ -100,6 +110,58 @@ def test_unknown_route_and_method_are_api_not_found(emulator_rest: httpx.Client)
     for answer in (emulator_rest.get("/groupies"), emulator_rest.patch("/users")):
         assert answer.status_code == 404
         assert answer.json()["error"]["code"] == "ERR_API_NOT_FOUND"
+
+
+def test_other_api_versions_are_invalid(emulator_url: str, emulator_rest: httpx.Client) -> None:
+    headers = emulator_rest.headers
+    for path in ("/v4/users", "/v3.1/users", "/v2/users", "/v4"):
+        answer = httpx.get(f"{emulator_url}{path}", headers=headers)
+        assert (answer.status_code, answer.json()["error"]["code"]) == (
+            400,
+            "ERR_INVALID_API_VERSION",
+        ), path
+    for path in ("/users", "/version"):
+        answer = httpx.get(f"{emulator_url}{path}", headers=headers)
+        assert answer.json()["error"]["code"] == "ERR_API_NOT_FOUND", path
+
+
+def test_a_role_must_exist(emulator_rest: httpx.Client) -> None:
+    # Every app has "default"; others are made with POST /roles first.
+    assert create(emulator_rest, "rui", role="default").status_code == 200
+    missing = create(emulator_rest, "rob", role="manager")
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "ERR_ROLE_NOT_FOUND")
+    assert emulator_rest.get("/users/rob").status_code == 404  # nothing half-made
+    made = emulator_rest.post("/roles", json={"role": "Manager", "name": "Manager"})
+    assert made.status_code == 200
+    role = made.json()["data"]
+    assert (role["role"], role["name"]) == ("manager", "Manager")
+    assert isinstance(role["createdAt"], int)
+    assert create(emulator_rest, "rob", role="manager").json()["data"]["role"] == "manager"
+    moved = emulator_rest.put("/users/rui", json={"role": "nope"})
+    assert moved.json()["error"]["code"] == "ERR_ROLE_NOT_FOUND"
+    assert emulator_rest.get("/users/rui").json()["data"]["role"] == "default"
+    listed = emulator_rest.get("/roles").json()
+    assert [r["role"] for r in listed["data"]] == ["default", "manager"]
+    assert listed["meta"]["pagination"]["total"] == 2
+    assert emulator_rest.get("/roles/manager").json()["data"]["name"] == "Manager"
+    assert emulator_rest.get("/roles/nope").json()["error"]["code"] == "ERR_ROLE_NOT_FOUND"
+    again = emulator_rest.post("/roles", json={"role": "manager", "name": "Again"})
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "ERR_ROLE_ALREADY_EXISTS")
+    bad = emulator_rest.post("/roles", json={"role": "no spaces", "description": "d" * 256})
+    assert set(bad.json()["error"]["details"]) == {"role", "name", "description"}
+
+
+def test_roles_are_kept_across_restarts(tmp_path: Path, emulator_config: EmulatorConfig) -> None:
+    config = EmulatorConfig(apps=emulator_config.apps, state_file=tmp_path / "state.json")
+    headers = {"apikey": emulator_config.apps[0].rest_api_key}
+    with serve(create_app(config)) as url:
+        made = httpx.post(
+            f"{url}/v3/roles", json={"role": "staff", "name": "Staff"}, headers=headers
+        )
+        assert made.status_code == 200
+    with serve(create_app(config)) as url:
+        user = {"uid": "sid", "name": "Sid", "role": "staff"}
+        assert httpx.post(f"{url}/v3/users", json=user, headers=headers).status_code == 200
 
 
 def test_missing_user_is_404_with_reference_text(emulator_rest: httpx.Client) -> None:

@@ -20,6 +20,7 @@ from .errors import (
     CometChatError,
     NoAccess,
     RateLimited,
+    RoleNotFound,
     Unauthorized,
     Unavailable,
     UserAlreadyExists,
@@ -33,6 +34,7 @@ _BY_CODE: Mapping[str, type[CometChatError]] = {
     "ERR_UID_ALREADY_EXISTS": UserAlreadyExists,
     "ERR_AUTH_TOKEN_NOT_FOUND": AuthTokenNotFound,
     "ERR_BAD_REQUEST": BadRequest,
+    "ERR_ROLE_NOT_FOUND": RoleNotFound,
     "AUTH_ERR_NO_ACCESS": NoAccess,
     "ERR_TOO_MANY_REQUESTS": RateLimited,
 }

@@ -55,6 +55,10 @@ class BadRequest(CometChatError):
     """``ERR_BAD_REQUEST`` and other 4xx the caller must fix; ``details`` maps field to messages."""
 
 
+class RoleNotFound(BadRequest):
+    """``ERR_ROLE_NOT_FOUND``: a ``role`` the app has not created (``default`` always exists)."""
+
+
 class Unauthorized(CometChatError):
     """``AUTH_ERR_*``: the key or app id is missing or wrong."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -14,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from . import admin, client_api, rest
+from . import admin, client_api, rest, roles
 from .config import EmulatorConfig
-from .errors import ApiError, handle_api_error, not_found_route
+from .errors import ApiError, handle_api_error, invalid_api_version, not_found_route
 from .faults import InjectFaults
 from .ratelimit import RateLimit
 from .runtime import Emulator
@@ -38,9 +39,17 @@ SDK_HEADERS = [
 RATE_HEADERS = ["X-Rate-Limit", "X-Rate-Limit-Remaining", "X-Rate-Limit-Reset", "Retry-After"]
 
 
+#: A first path segment that names an API version (``v4``, ``v3.1``), served or not.
+VERSION_SEGMENT = re.compile(r"/(v[0-9][^/]*)(?:/|$)")
+
+
 async def handle_http_error(request: Request, exc: Exception) -> Response:
-    """Starlette's own 404 and 405 become CometChat's ``ERR_API_NOT_FOUND``."""
+    """Starlette's own 404 and 405: ``ERR_INVALID_API_VERSION`` under a version we do not serve,
+    else CometChat's ``ERR_API_NOT_FOUND``."""
     assert isinstance(exc, HTTPException)
+    version = VERSION_SEGMENT.match(request.url.path)
+    if version and f"/{version.group(1)}" not in VERSIONS:
+        return invalid_api_version(version.group(1)).response()
     return not_found_route().response()
 
 
@@ -51,7 +60,7 @@ async def handle_unexpected(request: Request, exc: Exception) -> Response:
 def create_app(config: EmulatorConfig, *, clock: Callable[[], float] = time.time) -> Starlette:
     """A fresh emulator; ``clock`` (unix seconds) drives timestamps and rate-limit windows."""
     emulator = Emulator(config, clock)
-    api_routes = rest.routes + client_api.routes
+    api_routes = rest.routes + roles.routes + client_api.routes
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

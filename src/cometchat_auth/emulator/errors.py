@@ -83,3 +83,13 @@ def token_not_found(uid: str) -> ApiError:
         "ERR_AUTH_TOKEN_NOT_FOUND",
         f"The auth token for UID {uid} does not exist.",
     )
+
+
+def role_not_found(role: str) -> ApiError:
+    # [GUESS] the status: the error guide names the code only.
+    return ApiError(404, "ERR_ROLE_NOT_FOUND", f"The role {role} does not exist.")
+
+
+def invalid_api_version(version: str) -> ApiError:
+    # [GUESS] the status: the error guide names the code only ("invalid API version").
+    return ApiError(400, "ERR_INVALID_API_VERSION", f"The API version {version} is invalid.")

@@ -11,10 +11,37 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import token_not_found, uid_exists, uid_not_found
+from .errors import role_not_found, token_not_found, uid_exists, uid_not_found
 
 #: CometChat keeps only the newest 100 tokens of a user valid.
 TOKEN_WINDOW = 100
+
+
+#: Every app has this role, and users created without one get it.
+DEFAULT_ROLE = "default"
+
+
+@dataclass
+class RoleRecord:
+    """A role (``POST /roles``); a user's role must be one of these."""
+
+    role: str
+    name: str
+    created_at: int
+    description: str | None = None
+    metadata: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+
+    def public(self) -> dict[str, Any]:
+        shown: dict[str, Any] = {"role": self.role, "name": self.name}
+        more = {
+            "description": self.description,
+            "metadata": self.metadata,
+            "settings": self.settings,
+        }
+        shown.update({key: value for key, value in more.items() if value is not None})
+        shown["createdAt"] = self.created_at
+        return shown
 
 
 @dataclass
@@ -36,7 +63,7 @@ class UserRecord:
     created_at: int
     avatar: str | None = None
     link: str | None = None
-    role: str = "default"
+    role: str = DEFAULT_ROLE
     status_message: str | None = None
     metadata: dict[str, Any] | None = None
     tags: list[str] | None = None
@@ -136,6 +163,11 @@ class AppState:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
         self.users: dict[str, UserRecord] = {}
+        # [SPEC list-roles example] every app starts with "default".
+        default = RoleRecord(
+            DEFAULT_ROLE, "Default Role", self.now(), "This role gives full access"
+        )
+        self.roles: dict[str, RoleRecord] = {DEFAULT_ROLE: default}
 
     def now(self) -> int:
         return int(self.clock())
@@ -248,12 +280,21 @@ class AppState:
         return None
 
     def _apply(self, user: UserRecord, body: dict[str, Any]) -> None:
+        role = body.get("role")
+        if role is not None and role not in self.roles:
+            raise role_not_found(role)
         for key, attribute in USER_FIELDS.items():
             if key in body:
                 setattr(user, attribute, body[key])
 
     def dump(self) -> list[dict[str, Any]]:
         return [asdict(user) for user in self.users.values()]
+
+    def dump_roles(self) -> list[dict[str, Any]]:
+        return [asdict(role) for role in self.roles.values()]
+
+    def load_roles(self, roles: list[dict[str, Any]]) -> None:
+        self.roles.update({data["role"]: RoleRecord(**data) for data in roles})
 
     def load(self, users: list[dict[str, Any]]) -> None:
         self.users = {}
@@ -283,12 +324,18 @@ class Store:
             for app_id, users in saved.get("apps", {}).items():
                 if app_id in self.apps:
                     self.apps[app_id].load(users)
+            for app_id, roles in saved.get("roles", {}).items():
+                if app_id in self.apps:
+                    self.apps[app_id].load_roles(roles)
 
     def save(self) -> None:
         if self.path is None:
             return
         with self.lock:
-            data = {"apps": {app_id: state.dump() for app_id, state in self.apps.items()}}
+            data = {
+                "apps": {app_id: state.dump() for app_id, state in self.apps.items()},
+                "roles": {app_id: state.dump_roles() for app_id, state in self.apps.items()},
+            }
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Write then rename, so a crash mid-save never leaves half a file behind. Owner-only
         # (0600), the temp file too: the state holds auth tokens.
