@@ -1,10 +1,11 @@
 """Run every benchmark in turn: the side-by-side comparison first, then the older ones."""
 
-from bench import compare, forgot_timing, import_rss, login_load, login_timing
+from bench import compare, forgot_followup, forgot_timing, import_rss, login_load, login_timing
 
 if __name__ == "__main__":
     compare.main()
     login_timing.main()
     forgot_timing.main()
+    forgot_followup.main()
     login_load.main()
     import_rss.main()

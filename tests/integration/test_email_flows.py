@@ -416,11 +416,14 @@ class Statements:
         event.remove(Engine, "commit", self._commit)
 
     def writes(self) -> list[str]:
-        """The writes and commits, email tokens aside (a known account's token row)."""
+        """The writes, but for a known account's token row and the worker's claims and lease
+        beats (a real mail takes longer to send, later and apart from the answer)."""
         return [
             s
             for s in self.seen
-            if s.startswith(("INSERT", "UPDATE", "DELETE", "COMMIT")) and "EMAIL_TOKENS" not in s
+            if s.startswith(("INSERT", "UPDATE", "DELETE"))
+            and "EMAIL_TOKENS" not in s
+            and s != "UPDATE OUTBOX_JOBS SET"
         ]
 
 
@@ -442,10 +445,10 @@ def test_asking_about_a_known_or_unknown_address_does_the_same_database_work(
     for name, email in (("unknown", new_email()), ("known", known)):
         with Statements() as statements:
             assert http.post(path, json={"email": email}).status_code == 202
-            # Until the worker is done with the job (it deletes it) and has committed.
-            eventually(lambda: statements.writes()[-2:] == ["DELETE FROM OUTBOX_JOBS", "COMMIT"])
+            # Until the worker is done with the job (it deletes it once it ran).
+            eventually(lambda: "DELETE FROM OUTBOX_JOBS" in statements.writes())
         traces[name] = statements.writes()
-    assert traces["unknown"].count("INSERT INTO OUTBOX_JOBS") == 1
+    assert traces["unknown"] == ["INSERT INTO OUTBOX_JOBS", "DELETE FROM OUTBOX_JOBS"]
     assert traces["unknown"] == traces["known"]
     (message,) = inbox.wait_for(1)
     assert message["To"] == known

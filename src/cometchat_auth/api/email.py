@@ -8,6 +8,7 @@ account. The mail itself goes through the outbox, so an SMTP outage delays it an
 from __future__ import annotations
 
 import logging
+import random
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,10 @@ TOKEN_ERRORS = (
 )
 #: The page a mail of each purpose links to.
 PAGES: dict[Purpose, str] = {"verify": "/verify", "reset": "/reset"}
+
+#: Seconds (least, most) a requested mail waits, at random, before the worker sends it.
+MAIL_DELAY = (0.2, 2.0)
+_jitter = random.SystemRandom()
 
 MailToken = Annotated[str, StringConstraints(min_length=16, max_length=128)]
 
@@ -107,7 +112,7 @@ async def mail_allowed(services: Services, address: str) -> bool:
 
 
 async def _enqueue_token_mail(
-    db: AsyncSession, services: Services, user: UserRow, purpose: Purpose
+    db: AsyncSession, services: Services, user: UserRow, purpose: Purpose, *, delay: float = 0.0
 ) -> None:
     settings = services.settings
     ttl = settings.verify_token_ttl if purpose == "verify" else settings.reset_token_ttl
@@ -117,7 +122,8 @@ async def _enqueue_token_mail(
         "link": public_url(settings, f"{PAGES[purpose]}?token={token}"),
         "valid_for": valid_for(ttl),
     }
-    await services.outbox.enqueue(db, MAIL_SEND, Mail(purpose, user.email, values).as_payload())
+    mail = Mail(purpose, user.email, values)
+    await services.outbox.enqueue(db, MAIL_SEND, mail.as_payload(), delay=delay)
 
 
 async def queue_token_mail(
@@ -163,10 +169,13 @@ async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -
         async with services.database.sessionmaker() as db:
             user = await accounts.find_by_email(db, email)
             allowed = await mail_allowed(services, email)
+            # Sent at a random moment a little later: composing and sending a real mail is work
+            # the worker would otherwise do right beside that following request.
+            delay = _jitter.uniform(*MAIL_DELAY)
             if allowed and user is not None and not (purpose == "verify" and user.email_verified):
-                await _enqueue_token_mail(db, services, user, purpose)
+                await _enqueue_token_mail(db, services, user, purpose, delay=delay)
             else:
-                await services.outbox.enqueue(db, MAIL_SEND, NO_MAIL.as_payload())
+                await services.outbox.enqueue(db, MAIL_SEND, NO_MAIL.as_payload(), delay=delay)
             await db.commit()
     except Exception as exc:
         # The answer is long gone; the type is enough to look into it, and shows no token.

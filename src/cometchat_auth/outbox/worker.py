@@ -14,6 +14,7 @@ import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from datetime import timedelta
 from functools import partial
 from typing import Any, Protocol
 
@@ -95,9 +96,11 @@ class Outbox:
         payload: dict[str, Any],
         *,
         ordering_key: str | None = None,
+        delay: float = 0.0,
     ) -> Job:
-        """Add a job in the caller's transaction: nothing runs unless and until it commits."""
-        row = self._row(kind, payload, ordering_key)
+        """Add a job in the caller's transaction: nothing runs unless and until it commits, nor
+        before ``delay`` seconds have passed."""
+        row = self._row(kind, payload, ordering_key, delay)
         db.add(row)
         await db.flush()
         self._wake_on_commit(db)
@@ -125,14 +128,16 @@ class Outbox:
             self._wake_on_commit(db)
         return len(rows)
 
-    def _row(self, kind: str, payload: dict[str, Any], ordering_key: str | None) -> JobRow:
+    def _row(
+        self, kind: str, payload: dict[str, Any], ordering_key: str | None, delay: float = 0.0
+    ) -> JobRow:
         return JobRow(
             kind=kind,
             payload=self._vault.seal(json.dumps(payload)),
             ordering_key=ordering_key,
             status=PENDING,
             attempts=0,
-            run_after=utcnow(),
+            run_after=utcnow() + timedelta(seconds=delay),
         )
 
     def _wake_on_commit(self, db: AsyncSession) -> None:
