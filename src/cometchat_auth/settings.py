@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     reset_token_ttl: float = Field(3600, gt=0)
     #: Mails of every kind to one address, together: no one can make us flood a mailbox.
     mail_limit_per_address: RateLimitText = "5/hour"
+    #: A requested mail waits a random 10-100 % of this many seconds before it is sent: sending
+    #: it must not slow the request that follows the answer (it would tell the address is known).
+    mail_delay_max: float = Field(2.0, ge=0, le=60)
 
     # Operations (see the README): log format and level, Prometheus metrics.
     #: ``json`` (one object per line) or ``text``; unset, JSON in production and text in local mode.

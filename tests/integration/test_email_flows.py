@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -492,3 +493,30 @@ def test_mails_to_one_address_are_capped_per_hour_across_kinds(
         forgot(http, other)
         assert inbox.wait_for(4)[3]["To"] == other
     assert len(inbox.messages) == 4
+
+
+def _pending_mail_delays(database_url: str) -> list[float]:
+    async def look() -> list[float]:
+        async with open_database(database_url) as database, database.sessionmaker() as db:
+            jobs = await list_jobs(db)
+        return [(job.run_after - job.created_at).total_seconds() for job in jobs]
+
+    return asyncio.run(look())
+
+
+def test_requested_mails_wait_a_random_while_known_address_or_not(
+    mailing: Server, tmp_path: Path
+) -> None:
+    # SQLite of its own: jobs still waiting at the end must not reach another test's server.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'delayed.db'}"
+    with (
+        mailing(mail_delay_max=60, database_url=database_url) as url,
+        httpx.Client(base_url=url) as http,
+    ):
+        known = register(http)["user"]["email"]
+        for email in (known, new_email()):
+            forgot(http, email)
+        eventually(lambda: len(_pending_mail_delays(database_url)) == 2)
+        delays = _pending_mail_delays(database_url)
+    assert len(delays) == 2
+    assert all(6 <= delay <= 60 for delay in delays), delays

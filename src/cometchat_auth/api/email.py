@@ -48,8 +48,6 @@ TOKEN_ERRORS = (
 #: The page a mail of each purpose links to.
 PAGES: dict[Purpose, str] = {"verify": "/verify", "reset": "/reset"}
 
-#: Seconds (least, most) a requested mail waits, at random, before the worker sends it.
-MAIL_DELAY = (0.2, 2.0)
 _jitter = random.SystemRandom()
 
 MailToken = Annotated[str, StringConstraints(min_length=16, max_length=128)]
@@ -171,7 +169,8 @@ async def _mail_after_answer(services: Services, email: str, purpose: Purpose) -
             allowed = await mail_allowed(services, email)
             # Sent at a random moment a little later: composing and sending a real mail is work
             # the worker would otherwise do right beside that following request.
-            delay = _jitter.uniform(*MAIL_DELAY)
+            most = services.settings.mail_delay_max
+            delay = _jitter.uniform(most / 10, most)
             if allowed and user is not None and not (purpose == "verify" and user.email_verified):
                 await _enqueue_token_mail(db, services, user, purpose, delay=delay)
             else:
