@@ -154,8 +154,9 @@ class ChatTokens:
 
     # Ending
 
-    async def end(self, db: AsyncSession, key: str, reason: str) -> None:
+    async def end(self, db: AsyncSession, key: str, reason: str) -> str | None:
         """End a key of an owned table (its token's deletion is queued); it never restarts.
+        Returns its uid (None for a key never seen, or ended before).
 
         A key never seen is recorded as ended too: a first token being minted for it right now
         must not outlive it.
@@ -175,10 +176,11 @@ class ChatTokens:
                 .values({slots.key.name: key, slots.ended_at.name: utcnow()})
                 .on_conflict_do_nothing()
             )
-            return
+            return None
         uid, sealed = ended
         if uid is not None and sealed is not None:
             await self.revoke(db, uid, [sealed], reason, key=key)
+        return uid
 
     async def end_user(self, db: AsyncSession, uid: str, reason: str) -> None:
         """End every key of ``uid`` in an owned table, and flush all of its CometChat tokens."""

@@ -94,6 +94,7 @@ class CometChatClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self.app_id = app_id
+        self.region = region
         self.base_url = base_url or f"https://{app_id}.api-{region}.cometchat.io/v3"
         self.timeout = timeout
         self.deadline = deadline

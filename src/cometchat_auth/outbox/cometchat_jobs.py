@@ -33,6 +33,9 @@ from cometchat_auth.store import UserRow
 CREATE_USER = "cometchat.create_user"
 UPDATE_USER = "cometchat.update_user"
 DELETE_USER = "cometchat.delete_user"
+#: Create or update a user whose profile is not ours (the plug-in's, the exchange's): it travels
+#: in the payload.
+SYNC_PROFILE = "cometchat.sync_profile"
 DEACTIVATE_USER = "cometchat.deactivate_user"
 REACTIVATE_USER = "cometchat.reactivate_user"
 DELETE_TOKEN = "cometchat.delete_token"  # noqa: S105 (a job kind, not a secret)
@@ -50,6 +53,7 @@ class CometChatJobs:
             (CREATE_USER, self._create_user),
             (UPDATE_USER, self._update_user),
             (DELETE_USER, self._delete_user),
+            (SYNC_PROFILE, self._sync_profile),
             (DEACTIVATE_USER, self._deactivate_user),
             (REACTIVATE_USER, self._reactivate_user),
             (DELETE_TOKEN, self._delete_token),
@@ -71,6 +75,13 @@ class CometChatJobs:
     async def update_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, UPDATE_USER, {"uid": uid}, ordering_key=uid)
 
+    async def sync_profile(
+        self, db: AsyncSession, uid: str, name: str, avatar: str | None = None
+    ) -> Job:
+        """Create or update the CometChat user with this profile (an app's own users)."""
+        payload = {"uid": uid, "name": name, "avatar": avatar}
+        return await self.outbox.enqueue(db, SYNC_PROFILE, payload, ordering_key=uid)
+
     async def delete_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, DELETE_USER, {"uid": uid}, ordering_key=uid)
 
@@ -89,7 +100,7 @@ class CometChatJobs:
 
     async def waiting(self, db: AsyncSession, uid: str) -> bool:
         """Whether the user has queued jobs, looked up in the caller's transaction."""
-        return await queries.first_pending(db, uid) is not None
+        return await queries.first_pending(db, uid, rows=self.outbox.rows) is not None
 
     async def settle(self, uid: str, *, within: float | None = None) -> bool:
         """Run the user's queued jobs now (within the deadline); True when CometChat is in step.
@@ -132,7 +143,9 @@ class CometChatJobs:
             user = await db.get(UserRow, payload["uid"])
         if user is None:
             return  # the account is gone; its delete job, queued after this one, follows
-        profile = {"uid": user.id, "name": user.name, "avatar": user.avatar}
+        await self._apply({"uid": user.id, "name": user.name, "avatar": user.avatar}, steps)
+
+    async def _apply(self, profile: dict[str, Any], steps: tuple[Handler, ...]) -> None:
         for step in steps:
             try:
                 await step(profile)
@@ -141,6 +154,9 @@ class CometChatJobs:
                 continue
         # Exists for create yet missing for update: a deactivated user, which needs a person.
         raise PermanentFailure("the CometChat user can be neither created nor updated")
+
+    async def _sync_profile(self, payload: dict[str, Any]) -> None:
+        await self._apply(payload, (self._update, self._create))
 
     async def _create_user(self, payload: dict[str, Any]) -> None:
         await self._upsert(payload, (self._create, self._update))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import BigInteger, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from cometchat_auth.store.models import Base, UTCDateTime, utcnow
 
@@ -16,14 +16,23 @@ FAILED: Literal["failed"] = "failed"
 Status = Literal["pending", "failed"]
 
 
-class JobRow(Base):
-    """A job written in the same transaction as the change it follows; the payload is encrypted."""
+class JobColumns:
+    """An outbox table's columns: the server maps ``outbox_jobs``, the FastAPI plug-in its own
+    under a prefix; the queries take either."""
 
-    __tablename__ = "outbox_jobs"
-    __table_args__ = (
-        Index("ix_outbox_jobs_due", "status", "run_after"),
-        Index("ix_outbox_jobs_ordering", "ordering_key", "id"),
-    )
+    __tablename__: str
+
+    @declared_attr.directive
+    @classmethod
+    def __table_args__(cls) -> tuple[Index, ...]:
+        return (
+            Index(f"ix_{cls.__tablename__}_due", "status", "run_after"),
+            Index(f"ix_{cls.__tablename__}_ordering", "ordering_key", "id"),
+        )
+
+    if TYPE_CHECKING:
+
+        def __init__(self, **values: Any) -> None: ...
 
     #: Increasing with insertion: the order jobs of one ordering key run in.
     id: Mapped[int] = mapped_column(
@@ -42,6 +51,16 @@ class JobRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class JobRow(JobColumns, Base):
+    """A job written in the same transaction as the change it follows; the payload is encrypted."""
+
+    __tablename__ = "outbox_jobs"
+
+
+#: Which outbox table a query works on.
+Rows = type[JobColumns]
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """A job as callers and the CLI see it: everything but the (secret-bearing) payload."""
@@ -56,7 +75,7 @@ class Job:
     created_at: datetime
 
     @classmethod
-    def of(cls, row: JobRow) -> Job:
+    def of(cls, row: JobColumns) -> Job:
         status: Status = FAILED if row.status == FAILED else PENDING
         return cls(
             row.id,

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from cometchat_auth.outbox.models import FAILED, PENDING, Job, JobRow
+from cometchat_auth.outbox.models import FAILED, PENDING, Job, JobColumns, JobRow, Rows
 from cometchat_auth.store.models import utcnow
 
 
@@ -29,127 +29,136 @@ class Claimed:
     attempts: int
 
 
-def _free(now: datetime) -> ColumnElement[bool]:
+def _free(now: datetime, rows: Rows) -> ColumnElement[bool]:
     return and_(
-        JobRow.status == PENDING,
-        or_(JobRow.locked_until.is_(None), JobRow.locked_until <= now),
+        rows.status == PENDING,
+        or_(rows.locked_until.is_(None), rows.locked_until <= now),
     )
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime, rows: Rows) -> ColumnElement[bool]:
     """Free, due, and first in line: no earlier pending job with the same ordering key."""
-    earlier = aliased(JobRow)
+    earlier = aliased(rows)
     waiting_behind = exists().where(
-        earlier.ordering_key == JobRow.ordering_key,
-        earlier.id < JobRow.id,
+        earlier.ordering_key == rows.ordering_key,
+        earlier.id < rows.id,
         earlier.status == PENDING,
     )
-    return and_(_free(now), JobRow.run_after <= now, ~waiting_behind)
+    return and_(_free(now, rows), rows.run_after <= now, ~waiting_behind)
 
 
 async def claim(
-    db: AsyncSession, *, lease: float, limit: int, ordering_key: str | None = None
+    db: AsyncSession,
+    *,
+    lease: float,
+    limit: int,
+    ordering_key: str | None = None,
+    rows: Rows = JobRow,
 ) -> list[Claimed]:
     """Take up to ``limit`` due jobs (of one ordering key, if given) and commit the claim."""
     now = utcnow()
-    picked = select(JobRow.id).where(_due(now))
+    picked = select(rows.id).where(_due(now, rows))
     if ordering_key is not None:
-        picked = picked.where(JobRow.ordering_key == ordering_key)
-    picked = picked.order_by(JobRow.id).limit(limit).with_for_update(skip_locked=True, of=JobRow)
+        picked = picked.where(rows.ordering_key == ordering_key)
+    picked = picked.order_by(rows.id).limit(limit).with_for_update(skip_locked=True, of=rows)
     ids = list(await db.scalars(picked))
     if not ids:
         await db.rollback()
         return []
     taken = await db.execute(
-        update(JobRow)
-        .where(JobRow.id.in_(ids), _free(now))
-        .values(locked_until=now + timedelta(seconds=lease), attempts=JobRow.attempts + 1)
-        .returning(JobRow.id, JobRow.kind, JobRow.payload, JobRow.ordering_key, JobRow.attempts)
+        update(rows)
+        .where(rows.id.in_(ids), _free(now, rows))
+        .values(locked_until=now + timedelta(seconds=lease), attempts=rows.attempts + 1)
+        .returning(rows.id, rows.kind, rows.payload, rows.ordering_key, rows.attempts)
     )
     claimed = sorted((Claimed(*row) for row in taken), key=lambda job: job.id)
     await db.commit()
     return claimed
 
 
-async def renew(db: AsyncSession, job: Claimed, *, lease: float) -> bool:
+async def renew(db: AsyncSession, job: Claimed, *, lease: float, rows: Rows = JobRow) -> bool:
     """Extend the lease of a job this worker still holds (a heartbeat); False if it lost it."""
     renewed = await db.execute(
-        update(JobRow)
-        .where(JobRow.id == job.id, JobRow.attempts == job.attempts, JobRow.status == PENDING)
+        update(rows)
+        .where(rows.id == job.id, rows.attempts == job.attempts, rows.status == PENDING)
         .values(locked_until=utcnow() + timedelta(seconds=lease))
     )
     await db.commit()
     return int(getattr(renewed, "rowcount", 0)) == 1
 
 
-async def finish(db: AsyncSession, job_id: int) -> None:
-    await db.execute(delete(JobRow).where(JobRow.id == job_id))
+async def finish(db: AsyncSession, job_id: int, *, rows: Rows = JobRow) -> None:
+    await db.execute(delete(rows).where(rows.id == job_id))
     await db.commit()
 
 
-async def reschedule(db: AsyncSession, job_id: int, *, delay: float, error: str) -> None:
+async def reschedule(
+    db: AsyncSession, job_id: int, *, delay: float, error: str, rows: Rows = JobRow
+) -> None:
     await db.execute(
-        update(JobRow)
-        .where(JobRow.id == job_id)
+        update(rows)
+        .where(rows.id == job_id)
         .values(run_after=utcnow() + timedelta(seconds=delay), locked_until=None, last_error=error)
     )
     await db.commit()
 
 
-async def fail(db: AsyncSession, job_id: int, *, error: str) -> None:
+async def fail(db: AsyncSession, job_id: int, *, error: str, rows: Rows = JobRow) -> None:
     await db.execute(
-        update(JobRow)
-        .where(JobRow.id == job_id)
+        update(rows)
+        .where(rows.id == job_id)
         .values(status=FAILED, locked_until=None, last_error=error)
     )
     await db.commit()
 
 
-async def first_pending(db: AsyncSession, ordering_key: str) -> JobRow | None:
+async def first_pending(
+    db: AsyncSession, ordering_key: str, *, rows: Rows = JobRow
+) -> JobColumns | None:
     """The job an ordering key waits on next, if any."""
-    row: JobRow | None = await db.scalar(
-        select(JobRow)
-        .where(JobRow.ordering_key == ordering_key, JobRow.status == PENDING)
-        .order_by(JobRow.id)
+    row: JobColumns | None = await db.scalar(
+        select(rows)
+        .where(rows.ordering_key == ordering_key, rows.status == PENDING)
+        .order_by(rows.id)
         .limit(1)
     )
     return row
 
 
-async def list_jobs(db: AsyncSession, *, limit: int = 1000) -> list[Job]:
+async def list_jobs(db: AsyncSession, *, limit: int = 1000, rows: Rows = JobRow) -> list[Job]:
     """Pending and failed jobs, oldest first."""
-    rows = await db.scalars(select(JobRow).order_by(JobRow.id).limit(limit))
-    return [Job.of(row) for row in rows]
+    found = await db.scalars(select(rows).order_by(rows.id).limit(limit))
+    return [Job.of(row) for row in found]
 
 
-async def backlog(db: AsyncSession) -> list[tuple[str, str, int, float]]:
+async def backlog(db: AsyncSession, *, rows: Rows = JobRow) -> list[tuple[str, str, int, float]]:
     """``(kind, status, count, age of the oldest in s)`` for every kind and status with jobs."""
-    rows = await db.execute(
-        select(JobRow.kind, JobRow.status, func.count(), func.min(JobRow.created_at)).group_by(
-            JobRow.kind, JobRow.status
+    found = await db.execute(
+        select(rows.kind, rows.status, func.count(), func.min(rows.created_at)).group_by(
+            rows.kind, rows.status
         )
     )
     now = utcnow()
     return [
         (kind, status, count, max(0.0, (now - oldest).total_seconds()))
-        for kind, status, count, oldest in rows
+        for kind, status, count, oldest in found
     ]
 
 
-async def count_pending(db: AsyncSession) -> int:
-    count = await db.scalar(select(func.count()).where(JobRow.status == PENDING))
+async def count_pending(db: AsyncSession, *, rows: Rows = JobRow) -> int:
+    count = await db.scalar(select(func.count()).where(rows.status == PENDING))
     return count or 0
 
 
-async def retry(db: AsyncSession, job_id: int | None = None) -> int:
+async def retry(db: AsyncSession, job_id: int | None = None, *, rows: Rows = JobRow) -> int:
     """Make jobs (one, or all with ``None``) pending and due now, attempts reset; how many.
 
     Failed jobs come back, and pending ones waiting out a back-off run at once; a job a worker
     holds right now is left to it.
     """
-    statement = update(JobRow).where(or_(JobRow.status == FAILED, _free(utcnow())))
+    statement = update(rows).where(or_(rows.status == FAILED, _free(utcnow(), rows)))
     if job_id is not None:
-        statement = statement.where(JobRow.id == job_id)
+        statement = statement.where(rows.id == job_id)
     changed = await db.execute(
         statement.values(status=PENDING, attempts=0, run_after=utcnow(), locked_until=None)
     )

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from cometchat_auth.cometchat.retries import backoff
 from cometchat_auth.outbox import queries
 from cometchat_auth.outbox.errors import PermanentFailure, RetryLater
-from cometchat_auth.outbox.models import PENDING, Job, JobRow
+from cometchat_auth.outbox.models import PENDING, Job, JobColumns, JobRow, Rows
 from cometchat_auth.outbox.queries import Claimed
 from cometchat_auth.store.models import utcnow
 
@@ -64,6 +64,7 @@ class Outbox:
         backoff_base: float = 1.0,
         backoff_cap: float = 300.0,
         poll_interval: float = 1.0,
+        rows: Rows = JobRow,
     ) -> None:
         self.sessionmaker = sessionmaker
         self._vault = vault
@@ -75,6 +76,8 @@ class Outbox:
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
         self._poll = poll_interval
+        #: The table the jobs live in (the plug-in has its own, under a prefix).
+        self.rows = rows
         self._wake = asyncio.Event()
         self._jitter: Callable[[], float] = random.random
 
@@ -124,14 +127,14 @@ class Outbox:
         ]
         if rows:
             # One executemany: an import queues thousands, and ORM objects would cost each one.
-            await db.execute(insert(JobRow), rows)
+            await db.execute(insert(self.rows), rows)
             self._wake_on_commit(db)
         return len(rows)
 
     def _row(
         self, kind: str, payload: dict[str, Any], ordering_key: str | None, delay: float = 0.0
-    ) -> JobRow:
-        return JobRow(
+    ) -> JobColumns:
+        return self.rows(
             kind=kind,
             payload=self._vault.seal(json.dumps(payload)),
             ordering_key=ordering_key,
@@ -186,7 +189,7 @@ class Outbox:
         try:
             async with self.sessionmaker() as db:
                 return await queries.claim(
-                    db, lease=self._lease, limit=limit, ordering_key=ordering_key
+                    db, lease=self._lease, limit=limit, ordering_key=ordering_key, rows=self.rows
                 )
         except Exception as exc:
             # The database may be briefly busy or away: try again at the next poll.
@@ -204,7 +207,7 @@ class Outbox:
             # A look first: most requests have no job left, and that costs one query.
             try:
                 async with self.sessionmaker() as db:
-                    head = await queries.first_pending(db, ordering_key)
+                    head = await queries.first_pending(db, ordering_key, rows=self.rows)
             except Exception as exc:
                 # The jobs are safe in the table; the worker carries on where this stops.
                 log.warning("outbox could not look at %s's jobs: %s", ordering_key, describe(exc))
@@ -235,13 +238,15 @@ class Outbox:
                 await handler(json.loads(payload))
         except PermanentFailure as exc:
             log.error("outbox job %d (%s) failed for good: %s", job.id, job.kind, exc)
-            await self._settle(partial(queries.fail, job_id=job.id, error=describe(exc)))
+            await self._settle(
+                partial(queries.fail, job_id=job.id, error=describe(exc), rows=self.rows)
+            )
             return False
         except Exception as exc:
             floor = exc.after if isinstance(exc, RetryLater) else 0.0
             await self._retry(job, describe(exc), floor)
             return False
-        await self._settle(partial(queries.finish, job_id=job.id))
+        await self._settle(partial(queries.finish, job_id=job.id, rows=self.rows))
         return True
 
     @contextlib.asynccontextmanager
@@ -253,7 +258,7 @@ class Outbox:
                 await asyncio.sleep(self._lease / 3)
                 try:
                     async with self.sessionmaker() as db:
-                        if not await queries.renew(db, job, lease=self._lease):
+                        if not await queries.renew(db, job, lease=self._lease, rows=self.rows):
                             log.warning("outbox job %d: lease lost to another worker", job.id)
                             return
                 except Exception as exc:
@@ -271,7 +276,7 @@ class Outbox:
     async def _retry(self, job: Claimed, error: str, floor: float) -> None:
         if job.attempts >= self._max_attempts:
             log.error("outbox job %d (%s) gave up: %s", job.id, job.kind, error)
-            await self._settle(partial(queries.fail, job_id=job.id, error=error))
+            await self._settle(partial(queries.fail, job_id=job.id, error=error, rows=self.rows))
             return
         # Equal jitter: spread out, yet never much sooner than the back-off step.
         delay = backoff(
@@ -289,7 +294,9 @@ class Outbox:
             error,
             delay,
         )
-        await self._settle(partial(queries.reschedule, job_id=job.id, delay=delay, error=error))
+        await self._settle(
+            partial(queries.reschedule, job_id=job.id, delay=delay, error=error, rows=self.rows)
+        )
 
     async def _settle(self, change: Callable[[AsyncSession], Awaitable[None]]) -> None:
         # Should the database be away, the lease runs out and the job runs again (idempotently).

@@ -78,22 +78,23 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _upgrade(connection: Connection) -> None:
+def _upgrade(connection: Connection, migrations: Path) -> None:
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
 
 
-async def migrate(engine: AsyncEngine) -> None:
+async def migrate(engine: AsyncEngine, migrations: Path = MIGRATIONS) -> None:
     """Apply every Alembic migration not yet applied, one process at a time.
 
-    Whoever waited on the lock finds the work done and applies nothing.
+    Whoever waited on the lock finds the work done and applies nothing. ``migrations`` is the
+    server's by default; the FastAPI plug-in passes its own (with its own version table).
     """
     async with _sqlite_lock(engine), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             await hold_advisory_lock(connection)
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(_upgrade, migrations)
 
 
 def _sqlite_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
