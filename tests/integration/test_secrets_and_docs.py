@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.auth_server import PASSWORD, bearer, new_email
+from tests.support.auth_server import ENCRYPTION_KEY, PASSWORD, bearer, new_email
 
 
 def test_no_secret_reaches_a_log_line(
@@ -88,3 +92,48 @@ def test_cors_allows_only_listed_origins(client: httpx.Client) -> None:
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "CORS_REFUSED"
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_httpx_request_lines_are_logged_at_info_with_the_token_hidden(
+    client: httpx.Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Logging is set up where the server starts, not silenced at import: httpx's INFO line for
+    # the DELETE of a CometChat token is written, and the token in its URL is not.
+    caplog.set_level(logging.INFO)
+    body = client.post(
+        "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
+    ).json()
+    assert client.post("/auth/logout", headers=bearer(body)).status_code == 204
+    deletions = [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "httpx" and "DELETE" in record.getMessage()
+    ]
+    assert any(line.endswith('/auth_tokens/*** "HTTP/1.1 200 OK"') for line in deletions), deletions
+    assert body["authToken"] not in caplog.text
+
+
+def test_the_stored_cometchat_token_is_encrypted_at_rest(
+    client: httpx.Client, database_url: str
+) -> None:
+    body = client.post(
+        "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
+    ).json()
+
+    async def stored() -> list[str | None]:
+        engine = create_async_engine(database_url)
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    text("SELECT cometchat_token FROM sessions WHERE user_id = :id"),
+                    {"id": body["user"]["id"]},
+                )
+                return [row[0] for row in rows]
+        finally:
+            await engine.dispose()
+
+    (raw,) = asyncio.run(stored())
+    assert raw is not None
+    assert body["authToken"] not in raw
+    # Not merely different: it is the token, sealed with TOKEN_ENCRYPTION_KEYS.
+    assert Fernet(ENCRYPTION_KEY).decrypt(raw.encode()).decode() == body["authToken"]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from cometchat_auth.audit import AuditEventRow, query
 from cometchat_auth.store import UserRow, open_database
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
+from tests.support.servers import free_port
 
 MakeServer = Callable[..., AbstractContextManager[str]]
 CLI = str(Path(sys.executable).with_name("cometchat-auth"))
@@ -270,3 +271,20 @@ def test_audit_log_records_the_flows_and_the_cli_reads_it(
     assert "password_changed" in shown
     assert PASSWORD not in shown
     assert signed_in["refreshToken"] not in shown
+
+
+def test_redis_down_refuses_limited_requests_with_a_503_and_retry_after(
+    make_server: MakeServer,
+) -> None:
+    # Nothing listens on this port: the limits cannot be counted, so nothing gets through.
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    with make_server(redis_url=down) as url, httpx.Client(base_url=url, timeout=30) as http:
+        for path, body in (
+            ("/auth/login", {"email": new_email(), "password": PASSWORD}),
+            ("/auth/register", {"email": new_email(), "password": PASSWORD, "name": "Ann"}),
+            ("/auth/password/forgot", {"email": new_email()}),
+        ):
+            answer = http.post(path, json=body)
+            assert answer.status_code == 503, (path, answer.text)
+            assert answer.json()["error"]["code"] == "RATE_LIMIT_UNAVAILABLE"
+            assert int(answer.headers["retry-after"]) > 0
