@@ -197,13 +197,15 @@ async def test_a_token_records_where_it_is_used(client: CometChatClient) -> None
     updated = await client.update_auth_token(
         uid, minted.auth_token, platform="WEB", user_agent="Firefox/120", app_info={"v": "1"}
     )
-    assert (updated.platform, updated.user_agent, updated.app_info) == (
+    assert updated.auth_token == minted.auth_token
+    used = await client.get_auth_token(uid, minted.auth_token)
+    assert (used.platform, used.user_agent, used.app_info) == (
         "WEB",
         "Firefox/120",
         {"v": "1"},
     )
     listed = [token async for token in client.list_auth_tokens(uid)]
-    assert listed == [updated]
+    assert listed == [used]
     with pytest.raises(ValueError, match="at least one"):
         await client.update_auth_token(uid, minted.auth_token)
     with pytest.raises(AuthTokenNotFound) as caught:

@@ -121,10 +121,11 @@ def test_update_records_where_a_token_is_used(emulator_rest: httpx.Client, uid: 
     path = f"/users/{uid}/auth_tokens/{token}"
     body = {"platform": "WEB", "userAgent": "Firefox/120", "appInfo": {"version": "1.2"}}
     updated = emulator_rest.put(path, json=body).json()["data"]
-    assert updated == {"uid": uid, "authToken": token, "createdAt": updated["createdAt"], **body}
-    assert emulator_rest.get(path).json()["data"] == updated
+    assert updated == {"uid": uid, "authToken": token, "createdAt": updated["createdAt"]}
+    used = emulator_rest.get(path).json()["data"]
+    assert used == {**updated, **body}
     listed = emulator_rest.get(f"/users/{uid}/auth_tokens").json()["data"]
-    assert listed == [updated]
+    assert listed == [used]
     for bad in ({}, {"appInfo": "x"}, {"platform": 5}):
         assert emulator_rest.put(path, json=bad).status_code == 400
     missing = emulator_rest.put(f"/users/{uid}/auth_tokens/{uid}_0", json=body)

@@ -46,8 +46,15 @@ async def list_users(request: Request) -> Response:
     state = authorize(request)
     query = user_query(request)
     with_tags = query_flag(request, "withTags")
+    on_behalf_of = request.headers.get("onbehalfof")
     with emulator_of(request).store.lock:
-        shown = [user.public(with_tags=with_tags) for user in state.list_users(query)]
+        users = state.list_users(query)
+        if on_behalf_of:
+            # As that user sees them: with the one-to-one conversation ids ([SPEC] example).
+            me = state.user(on_behalf_of)
+            shown = [client_api.user_view(user, me, with_tags=with_tags) for user in users]
+        else:
+            shown = [user.public(with_tags=with_tags) for user in users]
     return page_response(request, shown, cursor=True)
 
 
@@ -117,7 +124,8 @@ async def update_token(request: Request) -> Response:
         user, token = state.update_token(
             request.path_params["uid"], request.path_params["token"], body
         )
-        shown = user.token_view(token)
+        # [SPEC update-authtoken example] answers the token alone; get and list show the rest.
+        shown = user.token_view(token, device=False)
     emulator.changed()
     return JSONResponse({"data": shown})
 

@@ -102,15 +102,17 @@ class UserRecord:
             shown["deactivatedAt"] = self.deactivated_at
         return shown
 
-    def token_view(self, token: TokenRecord) -> dict[str, Any]:
+    def token_view(self, token: TokenRecord, *, device: bool = True) -> dict[str, Any]:
         """A token as the auth-token routes show it; the device fields only once set."""
         shown: dict[str, Any] = {
             "uid": self.uid,
             "authToken": token.auth_token,
             "createdAt": token.created_at,
         }
-        device = {"platform": token.platform, "userAgent": token.user_agent}
-        shown.update({key: value for key, value in device.items() if value is not None})
+        if not device:
+            return shown
+        used = {"platform": token.platform, "userAgent": token.user_agent}
+        shown.update({key: value for key, value in used.items() if value is not None})
         if token.app_info is not None:
             shown["appInfo"] = token.app_info
         return shown
