@@ -282,6 +282,48 @@ def users_enable(
     operator.run(operator.enable_user(email))
 
 
+cometchat = typer.Typer(help="CometChat's side of the accounts.")
+app.add_typer(cometchat, name="cometchat")
+
+
+@cometchat.command("sync")
+def cometchat_sync(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the diff, change nothing.")
+    ] = False,
+    delete_extra: Annotated[
+        bool, typer.Option("--delete-extra", help="Delete CometChat users the app does not have.")
+    ] = False,
+    wait: Annotated[
+        bool, typer.Option(help="Run the fixes now, or leave them to the server's worker.")
+    ] = True,
+) -> None:
+    """Compare the app's users with CometChat's and fix the difference through the outbox:
+    create the missing, update differing names and avatars (and delete the extra)."""
+    from cometchat_auth import operator
+    from cometchat_auth.ops import sync_command
+    from cometchat_auth.settings import Settings
+
+    settings = Settings()
+    if not settings.has_cometchat_credentials:
+        raise typer.BadParameter(
+            "set COMETCHAT_APP_ID and COMETCHAT_REST_API_KEY (and COMETCHAT_API_BASE for an "
+            "emulator): there is no CometChat to compare with"
+        )
+
+    async def job() -> None:
+        async with operator.opened_services(settings) as services:
+            await sync_command.run(
+                services,
+                dry_run=dry_run,
+                delete_extra=delete_extra,
+                wait=wait,
+                console=operator.console,
+            )
+
+    operator.run(job())
+
+
 outbox = typer.Typer(help="CometChat (and mail) jobs not yet done: list them, run them again.")
 app.add_typer(outbox, name="outbox")
 

@@ -1,4 +1,4 @@
-"""Wait, with a progress bar, while this process's outbox worker creates queued CometChat users.
+"""Wait, with a progress bar, while this process's outbox worker runs queued CometChat jobs.
 
 The worker honours CometChat's 429s (Retry-After) and its circuit breaker; what is left when
 waiting stops stays queued for the server's own worker.
@@ -7,6 +7,7 @@ waiting stops stays queued for the server's own worker.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -16,24 +17,30 @@ from cometchat_auth.outbox.models import PENDING, JobRow
 from cometchat_auth.services import Services
 
 
-async def pending(services: Services, kind: str) -> int:
+async def pending(services: Services, kinds: Collection[str]) -> int:
     async with services.database.sessionmaker() as db:
         count = await db.scalar(
-            select(func.count()).where(JobRow.kind == kind, JobRow.status == PENDING)
+            select(func.count()).where(JobRow.kind.in_(kinds), JobRow.status == PENDING)
         )
     return count or 0
 
 
 async def drain(
-    services: Services, kind: str, console: Console, *, stall: float = 30.0, poll: float = 0.5
+    services: Services,
+    kinds: Collection[str],
+    console: Console,
+    *,
+    label: str = "CometChat users",
+    stall: float = 30.0,
+    poll: float = 0.5,
 ) -> int:
-    """Run the outbox until no ``kind`` job is pending, or none finished for ``stall`` s; the
-    number still pending."""
-    total = left = await pending(services, kind)
+    """Run the outbox until no job of ``kinds`` is pending, or none finished for ``stall`` s;
+    the number still pending."""
+    total = left = await pending(services, kinds)
     if not total:
         return 0
     columns = (
-        TextColumn("CometChat users"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -46,7 +53,7 @@ async def drain(
             task = progress.add_task("create", total=total, rate="")
             while left and loop.time() - last_change < stall:
                 await asyncio.sleep(poll)
-                now_left = await pending(services, kind)
+                now_left = await pending(services, kinds)
                 if now_left != left:
                     left, last_change = now_left, loop.time()
                 done = total - left

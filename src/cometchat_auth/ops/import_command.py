@@ -126,7 +126,7 @@ async def run(
     if not wait:
         console.print("CometChat users queued: the server's outbox worker creates them")
         return tally
-    left = await drain(services, CREATE_USER, console)
+    left = await drain(services, (CREATE_USER,), console)
     if left:
         console.print(f"{left} CometChat users still queued: the server's worker will finish them")
     return tally

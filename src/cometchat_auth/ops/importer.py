@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from cometchat_auth.ops.rows import NewUser, Rejected
+from cometchat_auth.outbox.cometchat_jobs import CREATE_USER
 from cometchat_auth.services import Services
 from cometchat_auth.store import UserRow
 
@@ -79,7 +80,7 @@ async def import_users(
             if new:
                 users = [_account(row) for row in new]
                 await db.execute(insert(UserRow), users)  # one executemany
-                await services.cometchat_jobs.create_users(db, (user["id"] for user in users))
+                await services.cometchat_jobs.bulk(db, CREATE_USER, (user["id"] for user in users))
             if not dry_run:
                 await db.commit()
             on_batch(tally)

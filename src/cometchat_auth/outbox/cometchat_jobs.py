@@ -66,11 +66,10 @@ class CometChatJobs:
     async def create_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, CREATE_USER, {"uid": uid}, ordering_key=uid)
 
-    async def create_users(self, db: AsyncSession, uids: Iterable[str]) -> int:
-        """``create_user`` for many accounts at once (an import), with one flush."""
-        return await self.outbox.enqueue_many(
-            db, CREATE_USER, (({"uid": uid}, uid) for uid in uids)
-        )
+    async def bulk(self, db: AsyncSession, kind: str, uids: Iterable[str]) -> int:
+        """One job of ``kind`` (a user kind: create, update, delete) per uid, with one insert:
+        an import or a sync queues thousands."""
+        return await self.outbox.enqueue_many(db, kind, (({"uid": uid}, uid) for uid in uids))
 
     async def update_user(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, UPDATE_USER, {"uid": uid}, ordering_key=uid)
