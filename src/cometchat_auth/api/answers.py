@@ -11,11 +11,13 @@ from cometchat_auth.api.transports import Transport
 from cometchat_auth.ops.context import set_user
 from cometchat_auth.services import Services
 from cometchat_auth.sessions.service import Issued, SessionManager
+from cometchat_auth.settings import Settings
 from cometchat_auth.store import UserRow
 
 
-def cometchat_out(services: Services, user: UserRow, *, ready: bool = True) -> CometChatOut:
-    settings = services.settings
+def cometchat_out(
+    settings: Settings, sessions: SessionManager, user: UserRow, *, ready: bool = True
+) -> CometChatOut:
     return CometChatOut(
         app_id=settings.cometchat_app_id or "",
         region=settings.cometchat_region,
@@ -24,7 +26,7 @@ def cometchat_out(services: Services, user: UserRow, *, ready: bool = True) -> C
         status=(
             "ready"
             if ready
-            else ("unavailable" if services.sessions.may_chat(user) else "email_not_verified")
+            else ("unavailable" if sessions.may_chat(user) else "email_not_verified")
         ),
     )
 
@@ -37,7 +39,12 @@ def signed_in_response(
         user=UserOut.model_validate(issued.user),
         auth_token=issued.cometchat_token,
         retry_after=issued.retry_after if issued.cometchat_token is None else None,
-        cometchat=cometchat_out(services, issued.user, ready=issued.cometchat_token is not None),
+        cometchat=cometchat_out(
+            services.settings,
+            services.sessions,
+            issued.user,
+            ready=issued.cometchat_token is not None,
+        ),
         access_token=issued.access_token,
         refresh_token=issued.refresh_token,
         expires_in=services.sessions.access.ttl,

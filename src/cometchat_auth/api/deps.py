@@ -12,7 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.errors import Unauthenticated
 from cometchat_auth.ops.context import set_user
+from cometchat_auth.security.ratelimit import RateLimits
 from cometchat_auth.services import Services
+from cometchat_auth.sessions.service import SessionManager
+from cometchat_auth.settings import Settings
 from cometchat_auth.store import SessionRow, UserRow
 from cometchat_auth.store.transaction import transaction
 
@@ -37,7 +40,23 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
         yield db
 
 
+def get_settings(request: Request) -> Settings:
+    return cast(Settings, request.app.state.settings)
+
+
+def get_sessions(request: Request) -> SessionManager:
+    return get_services(request).sessions
+
+
+def get_limits(request: Request) -> RateLimits:
+    return get_services(request).limits
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+# The narrower parts, for handlers that need no more.
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionsDep = Annotated[SessionManager, Depends(get_sessions)]
+LimitsDep = Annotated[RateLimits, Depends(get_limits)]
 TransportDep = Annotated[Transport, Depends(get_transport)]
 # Function scope: the transaction ends before the answer is sent, so a client that reads a 401
 # and tries again finds the lock-out count already there.
@@ -51,12 +70,12 @@ class SignedIn:
 
 
 async def signed_in(
-    request: Request, services: ServicesDep, transport: TransportDep, db: DbDep
+    request: Request, sessions: SessionsDep, transport: TransportDep, db: DbDep
 ) -> SignedIn:
     token = transport.access_token(request)
     if not token:
         raise Unauthenticated
-    user, session = await services.sessions.authenticate(db, token)
+    user, session = await sessions.authenticate(db, token)
     set_user(user.id)
     return SignedIn(user, session)
 
