@@ -131,11 +131,12 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
         print(f"  REST API:  {settings.cometchat_api_base}  (the server's client)")
         if settings.cometchat_client_host:
             print(f"  Client:    https://{settings.cometchat_client_host}  (the browser SDK)")
-            print(f"  Certificate: {directory / 'cert.pem'}")
         else:
-            print(
-                f"  Client:    through http://{host}:{port}/cometchat-emulator  (the browser SDK)"
-            )
+            via = f"http://{host}:{port}/cometchat-emulator"
+            print(f"  Client:    through {via}  (the browser SDK, no certificate step)")
+            tls = f"https://127.0.0.1:{settings.emulator_tls_port}"
+            print(f"  TLS:       {tls}  (COMETCHAT_CLIENT_HOST=127.0.0.1:PORT/v3.0 uses it)")
+        print(f"  Certificate: {directory / 'cert.pem'}")
         print(f"  REST API key kept in {directory / 'keys.json'} (the admin listing needs it)")
     # Local-mode secrets are made once here, never by workers racing to write the same file.
     settings = prepare(settings)
