@@ -80,6 +80,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.add_middleware(
             CsrfProtection,
             session_cookies=(transport.access_name, transport.refresh_name),
+            refresh_cookie=transport.refresh_name,
+            key=transport.csrf_key,
             secure=not settings.local,
             allowed_origins=settings.cors_origins,
         )

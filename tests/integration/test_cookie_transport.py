@@ -71,12 +71,34 @@ def test_refresh_by_cookie_rotates_it(cookie_client: httpx.Client) -> None:
     assert "refreshToken" not in refreshed.json()
     assert cookie_client.cookies["cca_refresh"] != old
     # The body field is not a way around the cookie in this transport.
-    by_body = cookie_client.post(
-        "/auth/refresh",
-        json={"refreshToken": "x"},
-        headers={"Cookie": "cca_refresh=unknown; cca_csrf=t", "X-CSRF-Token": "t"},
-    )
+    by_body = httpx.post(f"{cookie_client.base_url}/auth/refresh", json={"refreshToken": "x"})
     assert by_body.status_code == 401
+
+
+def test_a_planted_csrf_cookie_with_a_matching_header_is_refused(
+    cookie_client: httpx.Client,
+) -> None:
+    # A sibling subdomain or a local page can plant a cookie; the token must be the session's own.
+    cookie_client.post(
+        "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Ann"}
+    )
+    with httpx.Client(base_url=cookie_client.base_url) as attacker:
+        attacker.post(
+            "/auth/register", json={"email": new_email(), "password": PASSWORD, "name": "Eve"}
+        )
+        attackers_token = attacker.cookies["cca_csrf"]
+    victim = {name: cookie_client.cookies[name] for name in ("cca_access", "cca_refresh")}
+    for planted in ("planted-token", attackers_token):
+        cookies = "; ".join(f"{k}={v}" for k, v in {**victim, "cca_csrf": planted}.items())
+        answer = httpx.post(
+            f"{cookie_client.base_url}/auth/logout",
+            headers={"Cookie": cookies, "X-CSRF-Token": planted},
+        )
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["error"]["code"] == "CSRF_FAILED"
+    # The session's own token still works, and survives a refresh (it is issued anew).
+    assert cookie_client.post("/auth/refresh", headers=csrf(cookie_client)).status_code == 200
+    assert cookie_client.post("/auth/logout", headers=csrf(cookie_client)).status_code == 204
 
 
 def test_logout_clears_the_cookies(cookie_client: httpx.Client, emulator_url: str) -> None:

@@ -12,7 +12,9 @@ def cookies_of(response: Response) -> list[str]:
 
 
 def test_production_cookies_are_secure_http_only_with_the_host_prefix() -> None:
-    transport = CookieTransport(secure=True, access_max_age=900, refresh_max_age=3600)
+    transport = CookieTransport(
+        secure=True, access_max_age=900, refresh_max_age=3600, csrf_key=b"k"
+    )
     response = Response()
     transport.issue(response, "access", "refresh")
     headers = cookies_of(response)
@@ -27,7 +29,9 @@ def test_production_cookies_are_secure_http_only_with_the_host_prefix() -> None:
 
 
 def test_clearing_expires_the_cookies_and_asks_the_browser_to_drop_them() -> None:
-    transport = CookieTransport(secure=True, access_max_age=900, refresh_max_age=3600)
+    transport = CookieTransport(
+        secure=True, access_max_age=900, refresh_max_age=3600, csrf_key=b"k"
+    )
     response = Response()
     transport.clear(response)
     headers = cookies_of(response)

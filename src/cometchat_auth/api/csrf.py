@@ -3,13 +3,15 @@
 A browser attaches cookies to requests another site makes, so with cookies a state-changing
 request must prove it comes from a page of ours: its ``Origin`` (or ``Referer``) must be ours or
 on the CORS allowlist, and when it carries a session cookie it must echo the ``cca_csrf`` cookie
-(readable only by scripts of our origin) in the ``X-CSRF-Token`` header.
+(readable only by scripts of our origin) in the ``X-CSRF-Token`` header. That token is the
+session's own (``token_for``), so planting the cookie is not enough.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
-import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -28,11 +30,22 @@ def cookie_name(*, secure: bool) -> str:
     return "__Host-cca_csrf" if secure else "cca_csrf"
 
 
-def issue(response: Response, *, secure: bool, max_age: int) -> None:
-    """A fresh token in a cookie the page's script can read (not HttpOnly: that is the point)."""
+def token_for(key: bytes, refresh_token: str) -> str:
+    """The CSRF token of one session: an HMAC of its refresh token under the server's key.
+
+    Bound to the session, so a cookie planted by a sibling subdomain or a local page (with the
+    matching header) is refused, and a token of another session is worth nothing in this one.
+    The refresh token rotates, and the token is issued anew with it.
+    """
+    digest = hmac.new(key, b"csrf\0" + refresh_token.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def issue(response: Response, *, token: str, secure: bool, max_age: int) -> None:
+    """The session's token in a cookie the page's script can read (not HttpOnly: the point)."""
     response.set_cookie(
         cookie_name(secure=secure),
-        secrets.token_urlsafe(32),
+        token,
         max_age=max_age,
         path="/",
         secure=secure,
@@ -63,12 +76,15 @@ class CsrfProtection:
         app: ASGIApp,
         *,
         session_cookies: Iterable[str],
+        refresh_cookie: str,
+        key: bytes,
         secure: bool,
         allowed_origins: Iterable[str],
     ) -> None:
         self.app = app
         self.session_cookies = tuple(session_cookies)
-        self.csrf_cookie = cookie_name(secure=secure)
+        self.refresh_cookie = refresh_cookie
+        self.key = key
         allowed = set(allowed_origins)
         self.any_origin = "*" in allowed  # local mode only (settings refuse it in production)
         self.allowed = allowed
@@ -93,7 +109,9 @@ class CsrfProtection:
         cookies = connection.cookies
         if not any(name in cookies for name in self.session_cookies):
             return True  # no ambient credentials to abuse (sign-in itself is guarded by Origin)
-        expected = cookies.get(self.csrf_cookie, "")
+        # The session's own token, not whatever the CSRF cookie says: cookies can be planted.
+        refresh = cookies.get(self.refresh_cookie)
+        expected = token_for(self.key, refresh) if refresh else ""
         sent = connection.headers.get(HEADER, "")
         return bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
 

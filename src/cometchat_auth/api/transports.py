@@ -49,13 +49,16 @@ class CookieTransport:
 
     tokens_in_body = False
 
-    def __init__(self, *, secure: bool, access_max_age: int, refresh_max_age: int) -> None:
+    def __init__(
+        self, *, secure: bool, access_max_age: int, refresh_max_age: int, csrf_key: bytes
+    ) -> None:
         prefix = "__Host-" if secure else ""
         self.access_name = f"{prefix}cca_access"
         self.refresh_name = f"{prefix}cca_refresh"
         self._secure = secure
         self._access_max_age = access_max_age
         self._refresh_max_age = refresh_max_age
+        self.csrf_key = csrf_key
 
     def access_token(self, request: Request) -> str | None:
         return request.cookies.get(self.access_name)
@@ -77,7 +80,8 @@ class CookieTransport:
                 httponly=True,
                 samesite="strict",
             )
-        csrf.issue(response, secure=self._secure, max_age=self._refresh_max_age)
+        token = csrf.token_for(self.csrf_key, refresh_token)
+        csrf.issue(response, token=token, secure=self._secure, max_age=self._refresh_max_age)
 
     def clear(self, response: Response) -> None:
         for name in (self.access_name, self.refresh_name):
@@ -91,9 +95,12 @@ class CookieTransport:
 
 def transport_for(settings: Settings) -> Transport:
     if settings.session_transport == "cookie":
+        if settings.secret_key is None:
+            raise ValueError("prepare(settings) first: CSRF tokens are keyed with SECRET_KEY")
         return CookieTransport(
             secure=not settings.local,
             access_max_age=settings.access_token_ttl,
             refresh_max_age=settings.session_max_age,
+            csrf_key=settings.secret_key.get_secret_value().encode(),
         )
     return BearerTransport()
