@@ -20,6 +20,7 @@ from cometchat_auth.api import (
     health,
     metrics,
     mfa,
+    passkeys,
     web,
 )
 from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         email_change.router,
         health.router,
         mfa.router,
+        passkeys.router,
         web.router,
     ):
         app.include_router(router)

@@ -76,6 +76,18 @@ class MfaNotEnabled(DomainError):
     """No authenticator app is set up (or its set-up was not confirmed)."""
 
 
+class PasskeyChallengeInvalid(DomainError):
+    """The passkey answer's challenge is unknown, used or expired: ask for new options."""
+
+
+class PasskeyInvalid(DomainError):
+    """The authenticator's answer did not verify, or its passkey is unknown here."""
+
+
+class PasskeyNotFound(DomainError):
+    """None of this account's passkeys has this id."""
+
+
 class EmailTaken(DomainError):
     """An account with this email already exists."""
 

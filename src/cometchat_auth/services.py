@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cometchat_auth.accounts import email_tokens, mfa_tokens
+from cometchat_auth.accounts import email_tokens, mfa_tokens, passkeys
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.chat_tokens import ChatTokens
@@ -60,6 +60,7 @@ class Services:
             await self.lockout.sweep(db)
             await email_tokens.sweep(db)
             await mfa_tokens.sweep(db)
+            await passkeys.sweep(db)
             await db.commit()
         for user_id in dict.fromkeys(users):
             await self.cometchat_jobs.settle(user_id)

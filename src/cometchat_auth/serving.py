@@ -25,6 +25,7 @@ from pydantic import SecretStr
 from uvicorn.supervisors import Multiprocess
 
 from cometchat_auth.api.client_ip import is_loopback
+from cometchat_auth.api.passkeys import relying_party
 from cometchat_auth.settings import Settings, SettingsError, prepare
 
 if TYPE_CHECKING:
@@ -144,6 +145,10 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
     config = _server_config(settings, host=host, port=port, workers=workers)
     _redact_access_logs()  # the emulator's lines too, in this process
     print(f"cometchat-auth on http://{host}:{port}  (API docs at /docs)", flush=True)
+    passkeys = relying_party(settings).origins[0]
+    if passkeys != f"http://{host}:{port}":
+        # An IP address cannot be a WebAuthn RP ID: passkeys need the page opened by name.
+        print(f"  Passkeys:  {passkeys}  (a passkey belongs to a name, not an IP)", flush=True)
     if workers == 1:
         # Emulator first: the server's signal handler is then the one called first, so it
         # stops (letting its requests finish) while the emulator still answers them.

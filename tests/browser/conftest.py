@@ -114,7 +114,9 @@ def start_server(emulator: Emulator, tmp_path: Path) -> Iterator[ServerFactory]:
                 **overrides,
             }
             settings = Settings(_env_file=None, **values)
-            return stack.enter_context(serve(create_app(settings)))
+            # PORT given: served there, so the settings know the address (passkey origins).
+            port = overrides.get("port")
+            return stack.enter_context(serve(create_app(settings), port=port))
 
         yield start
 

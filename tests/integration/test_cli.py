@@ -152,6 +152,8 @@ def test_serve_in_local_mode_runs_the_emulator_and_its_tokens_work_over_https(
     output, _ = process.communicate(timeout=30)
     assert "local emulator" in output
     assert emulator_tls in output
+    # 127.0.0.1 cannot hold passkeys: the same server by name is printed for them.
+    assert f"Passkeys:  {url.replace('127.0.0.1', 'localhost')}" in output
     rest_key = json.loads((state_dir / "emulator" / "keys.json").read_text())["rest_api_key"]
     assert rest_key not in output
     assert "/auth/login" in output  # the access log is kept...

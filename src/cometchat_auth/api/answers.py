@@ -3,9 +3,11 @@ finish the requests that change what CometChat holds, the same way for each."""
 
 from __future__ import annotations
 
+from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cometchat_auth.api.deps import client_ip
 from cometchat_auth.api.schemas import AuthOut, CometChatOut, UserOut
 from cometchat_auth.api.transports import Transport
 from cometchat_auth.ops.context import set_user
@@ -76,6 +78,21 @@ async def sign_in(
     issued = await sessions.first_token(db, started)
     await db.commit()
     return issued
+
+
+async def signed_in_as(
+    request: Request, services: Services, transport: Transport, db: AsyncSession, user: UserRow
+) -> JSONResponse:
+    """A new session for ``user`` from this request's device, and the login answer: how the
+    second-factor step and a passkey end, exactly as a password login does."""
+    issued = await sign_in(
+        db,
+        services.sessions,
+        user,
+        user_agent=request.headers.get("user-agent"),
+        ip=client_ip(request),
+    )
+    return signed_in_response(services, transport, issued)
 
 
 async def commit_and_settle(db: AsyncSession, services: Services, user_id: str) -> None:

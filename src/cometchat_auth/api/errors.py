@@ -158,6 +158,20 @@ DOMAIN: dict[type[errors.DomainError], Answer] = {
     errors.MfaNotEnabled: _answer(
         409, "MFA_NOT_ENABLED", "No authenticator app is set up (or its set-up was not confirmed)."
     ),
+    errors.PasskeyChallengeInvalid: _answer(
+        400,
+        "PASSKEY_CHALLENGE_INVALID",
+        "This passkey request is unknown, used or expired; start again.",
+    ),
+    errors.PasskeyInvalid: _answer(
+        400,
+        "PASSKEY_INVALID",
+        "The passkey could not be verified (unknown here, wrong site, no user verification,"
+        " or a copied authenticator).",
+    ),
+    errors.PasskeyNotFound: _answer(
+        404, "PASSKEY_NOT_FOUND", "No passkey of this account has this id."
+    ),
     errors.EmailTaken: _answer(409, "EMAIL_TAKEN", "An account with this email already exists."),
     errors.RateLimitExceeded: _answer(
         429, "RATE_LIMITED", "Too many attempts; wait as long as Retry-After says, then try again."

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.accounts import mfa_tokens, totp
 from cometchat_auth.accounts import service as accounts
-from cometchat_auth.api.answers import sign_in, signed_in_response
+from cometchat_auth.api.answers import signed_in_as
 from cometchat_auth.api.deps import DbDep, ServicesDep, SignedInDep, TransportDep, client_ip
 from cometchat_auth.api.errors import COMETCHAT, LIMITED, responses
 from cometchat_auth.api.schemas import (
@@ -67,14 +67,7 @@ async def verify(
     if not await mfa_tokens.spend(db, body.mfa_token):  # a concurrent verify won
         raise MfaTokenInvalid
     record(db, Event.MFA_SUCCEEDED, user_id=user.id, email=user.email_key)
-    issued = await sign_in(
-        db,
-        services.sessions,
-        user,
-        user_agent=request.headers.get("user-agent"),
-        ip=client_ip(request),
-    )
-    return signed_in_response(services, transport, issued)
+    return await signed_in_as(request, services, transport, db, user)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from cometchat_auth.api.local_chat import PREFIX
+from cometchat_auth.api.passkeys import relying_party
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,6 +47,7 @@ async def config(request: Request) -> dict[str, Any]:
     local: bool = settings.local and (client_host is not None or same_origin)
     installed = (Path(settings.web_sdk_dir) / SDK_FILE).is_file()
     # The SDK only speaks https: on the emulator's own TLS port a person trusts its certificate.
+    rp = relying_party(settings)
     emulator_origin = f"https://{client_host.split('/', 1)[0]}" if client_host and local else None
     return {
         "appName": settings.app_name,
@@ -58,6 +60,8 @@ async def config(request: Request) -> dict[str, Any]:
         },
         "local": local,
         "emulatorOrigin": emulator_origin,
+        # Passkeys work only on the RP ID's origin: a page opened elsewhere links there.
+        "passkeys": {"rpId": rp.id, "origin": rp.origins[0]},
         "sdk": {
             "installed": installed,
             "url": f"/vendor/cometchat/{SDK_FILE}" if installed else None,

@@ -25,6 +25,9 @@ class Event(enum.StrEnum):
     REFRESH_REUSED = "refresh_reused"
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 (an event name, not a secret)
     ACCOUNT_DELETED = "account_deleted"
+    PASSKEY_ADDED = "passkey_added"
+    PASSKEY_RENAMED = "passkey_renamed"
+    PASSKEY_REMOVED = "passkey_removed"
     EMAIL_CHANGE_REQUESTED = "email_change_requested"
     EMAIL_CHANGED = "email_changed"
     MFA_ENABLED = "mfa_enabled"

@@ -112,6 +112,22 @@ export const login = async (email, password) =>
 export const verifyMfa = async (mfaToken, code) =>
   keep(await send("POST", "/auth/mfa/verify", { mfaToken, code }));
 
+export const passkeyLoginOptions = () => send("POST", "/auth/passkey/options");
+
+export const passkeyLogin = async (credential) =>
+  keep(await send("POST", "/auth/passkey/login", { credential }));
+
+export const passkeyOptions = () => authed("POST", "/auth/passkeys/options");
+
+export const addPasskey = (credential) => authed("POST", "/auth/passkeys", { credential });
+
+export const passkeys = () => authed("GET", "/auth/passkeys");
+
+export const renamePasskey = (id, name) =>
+  authed("PATCH", `/auth/passkeys/${encodeURIComponent(id)}`, { name });
+
+export const removePasskey = (id) => authed("DELETE", `/auth/passkeys/${encodeURIComponent(id)}`);
+
 export const me = () => authed("GET", "/auth/me");
 
 export const mfaStatus = () => authed("GET", "/auth/mfa");

@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import * as chat from "./chat.js";
 import { showDevices } from "./devices.js";
 import { afterPassword, handleMfaSettings, handleSecondStep, showMfa } from "./mfa.js";
+import { handlePasskeySettings, offerPasskeys, showPasskeys } from "./passkeys.js";
 import { explain, handle } from "./forms.js";
 import { $, fail, offerLocalMail, say } from "./page.js";
 import { showPeople } from "./people.js";
@@ -73,6 +74,7 @@ async function showSignedIn(user, status, { focus = true } = {}) {
   $("signed-in").hidden = false;
   await Promise.all([showPeople(chatUser?.uid), showDevices(signOut)]);
   await showMfa().catch((error) => fail(explain(error)));
+  await showPasskeys();
   if (focus) $("signed-in-title").focus();
 }
 
@@ -208,6 +210,8 @@ async function main() {
     afterPassword(enter, showForm),
   );
   handleSecondStep(enter);
+  offerPasskeys(config, enter);
+  handlePasskeySettings();
   handle(
     $("change-email"),
     ({ newEmail, password }) => api.changeEmail(newEmail, password).then(() => newEmail),
