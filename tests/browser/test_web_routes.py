@@ -39,6 +39,8 @@ def test_config_tells_the_page_how_to_reach_cometchat(server: str, emulator: Emu
         "local": True,
         "emulatorOrigin": emulator.https_url,
         "sdk": {"installed": True, "url": "/vendor/cometchat/CometChat.js"},
+        # PORT left at its default: local mode's RP ID is localhost, never the IP address.
+        "passkeys": {"rpId": "localhost", "origin": "http://localhost:8000"},
     }
     assert keys.rest_api_key not in answer.text
     assert keys.auth_key not in answer.text
