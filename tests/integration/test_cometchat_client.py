@@ -135,6 +135,18 @@ async def test_users_are_filtered_by_tags_and_role(client: CometChatClient) -> N
     assert [user async for user in client.list_users(search_key=prefix, role="nobody")] == []
 
 
+async def test_roles_are_created_read_and_listed(client: CometChatClient) -> None:
+    made = await client.create_role("Moderator", "Moderator", description="Keeps order")
+    assert (made.role, made.name, made.description) == ("moderator", "Moderator", "Keeps order")
+    assert isinstance(made.created_at, int)
+    assert await client.get_role("moderator") == made
+    assert [role.role async for role in client.list_roles(per_page=1)] == ["default", "moderator"]
+    uid = new_uid()
+    assert (await client.create_user(uid, "Mo", role="moderator")).role == "moderator"
+    with pytest.raises(RoleNotFound):
+        await client.get_role("nobody")
+
+
 async def test_a_role_the_app_lacks_raises_role_not_found(client: CometChatClient) -> None:
     uid = new_uid()
     with pytest.raises(RoleNotFound) as caught:

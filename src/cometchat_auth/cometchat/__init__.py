@@ -18,7 +18,7 @@ from .errors import (
     UserNotFound,
 )
 from .hooks import CallDone, Hooks
-from .types import AuthToken, Pagination, User
+from .types import AuthToken, Pagination, Role, User
 from .uids import validate_uid
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "NoAccess",
     "Pagination",
     "RateLimited",
+    "Role",
     "RoleNotFound",
     "Unauthorized",
     "Unavailable",

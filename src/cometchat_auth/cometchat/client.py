@@ -19,7 +19,7 @@ from .errors import CometChatError, RateLimited, Unavailable, UserAlreadyExists
 from .hooks import CallDone, Hooks
 from .logs import hide_tokens_from_httpx_logs, logger, redact_path
 from .retries import UNSENT, backoff, retry_after
-from .types import AuthToken, Pagination, User
+from .types import AuthToken, Pagination, Role, User
 from .uids import validate_uid
 
 T = TypeVar("T")
@@ -247,6 +247,34 @@ class CometChatClient:
         # copy slip: a "reactivatedUids" list is taken as well.
         data = await self._data("reactivate_users", "PUT", "/users", json=body)
         return _uids(data, "nonDeactivatedUids", "reactivatedUids")
+
+    # Roles
+
+    async def create_role(
+        self,
+        role: str,
+        name: str,
+        *,
+        description: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> Role:
+        """Create a role (its id follows the uid rules), so users can be given it."""
+        body = {
+            "role": validate_uid(role),
+            "name": name,
+            **_without_none(description=description, metadata=metadata, settings=settings),
+        }
+        return parse(Role, await self._data("create_role", "POST", "/roles", json=body))
+
+    async def get_role(self, role: str) -> Role:
+        """The role, or ``RoleNotFound``."""
+        path = f"/roles/{validate_uid(role)}"
+        return parse(Role, await self._data("get_role", "GET", path))
+
+    def list_roles(self, *, per_page: int = 100) -> AsyncIterator[Role]:
+        """Every role of the app, ``default`` included, a page at a time."""
+        return self._pages("list_roles", Role, "/roles", per_page, {})
 
     # Auth tokens
 

@@ -40,6 +40,19 @@ class AuthToken:
 
 
 @dataclass(frozen=True, slots=True)
+class Role:
+    """A user role; a user's ``role`` must name one (every app has ``default``)."""
+
+    role: str
+    name: str
+    description: str | None = None
+    metadata: Mapping[str, Any] | None = None
+    settings: Mapping[str, Any] | None = None
+    created_at: int | None = None
+    updated_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Pagination:
     """The ``meta.pagination`` object of a list answer."""
 
