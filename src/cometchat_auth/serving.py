@@ -154,7 +154,9 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
         # stops (letting its requests finish) while the emulator still answers them.
         asyncio.run(_serve_all([*emulator, uvicorn.Server(config)]))
         return
-    with _in_thread(emulator):
+    from cometchat_auth.ops.metrics import shared_by_workers
+
+    with _in_thread(emulator), shared_by_workers(settings.state_dir / "metrics"):
         _Supervisor(config, sockets=[config.bind_socket()]).run()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,6 +24,7 @@ from prometheus_client import (
 )
 
 PREFIX = "cometchat_auth"
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 SIGN_IN_OUTCOMES = ("success", "wrong", "locked", "limited", "mfa")
@@ -106,9 +108,29 @@ def outbox_backlog(kinds: Iterable[str], rows: Iterable[tuple[str, str, int, flo
         OUTBOX_OLDEST_SECONDS.labels(kind).set(seen.get((kind, "pending"), (0, 0.0))[1])
 
 
+@contextmanager
+def shared_by_workers(folder: Path) -> Iterator[None]:
+    """Point the worker processes started in the block at one multiprocess folder.
+
+    PROMETHEUS_MULTIPROC_DIR, if set, wins over ``folder``; either way its files from an earlier
+    run are removed first, as prometheus-client asks, so counters start at 0.
+    """
+    shared = Path(os.environ.get(MULTIPROC_DIR) or folder)
+    shared.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for old in shared.glob("*.db"):
+        old.unlink()
+    before = os.environ.get(MULTIPROC_DIR)
+    os.environ[MULTIPROC_DIR] = str(shared)  # inherited by the workers uvicorn spawns
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[MULTIPROC_DIR]
+
+
 def exposition() -> bytes:
     """The scrape's text: this process's metrics, or every worker's in multiprocess mode."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if os.environ.get(MULTIPROC_DIR):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
