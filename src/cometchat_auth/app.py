@@ -30,6 +30,7 @@ from cometchat_auth.api.local_chat import EmulatorProxy
 from cometchat_auth.api.middleware import BodyLimit, ClientContext, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
 from cometchat_auth.ops.requests import RequestLog
+from cometchat_auth.ops.scrape import keep_backlog_fresh
 from cometchat_auth.services import Services, open_services
 from cometchat_auth.settings import Settings, prepare
 
@@ -44,13 +45,17 @@ def create_app(settings: Settings) -> FastAPI:
         # The outbox's worker runs CometChat (and mail) jobs for as long as the app serves.
         async with open_services(settings) as services, services.outbox.running():
             app.state.services = services
-            sweeper = asyncio.create_task(_sweep(services))
+            tasks = [asyncio.create_task(_sweep(services))]
+            if settings.metrics_on and settings.metrics_port:
+                interval = settings.metrics_interval
+                tasks.append(asyncio.create_task(keep_backlog_fresh(services.outbox, interval)))
             try:
                 yield
             finally:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
+                for task in tasks:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     app = FastAPI(
         title=settings.app_name,
@@ -73,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
         web.router,
     ):
         app.include_router(router)
-    if settings.metrics_on:
+    if settings.metrics_on and not settings.metrics_port:
         app.include_router(metrics.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(NoPasswordInQuery)

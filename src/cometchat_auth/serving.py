@@ -150,6 +150,7 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
         # An IP address cannot be a WebAuthn RP ID: passkeys need the page opened by name.
         print(f"  Passkeys:  {passkeys}  (a passkey belongs to a name, not an IP)", flush=True)
     if workers == 1:
+        _metrics_port(settings)
         # Emulator first: the server's signal handler is then the one called first, so it
         # stops (letting its requests finish) while the emulator still answers them.
         asyncio.run(_serve_all([*emulator, uvicorn.Server(config)]))
@@ -157,7 +158,16 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
     from cometchat_auth.ops.metrics import shared_by_workers
 
     with _in_thread(emulator), shared_by_workers(settings.state_dir / "metrics"):
+        _metrics_port(settings)
         _Supervisor(config, sockets=[config.bind_socket()]).run()
+
+
+def _metrics_port(settings: Settings) -> None:
+    if settings.metrics_on and settings.metrics_port:
+        from cometchat_auth.ops.metrics import serve_separately
+
+        serve_separately(settings.metrics_host, settings.metrics_port)
+        print(f"metrics on http://{settings.metrics_host}:{settings.metrics_port}/metrics")
 
 
 def _server_config(settings: Settings, *, host: str, port: int, workers: int) -> uvicorn.Config:

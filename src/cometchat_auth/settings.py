@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: ``/metrics``; unset, on in local mode and off in production.
     metrics_enabled: bool | None = None
+    #: Serve metrics on this port only (not on the API's), e.g. for a private scrape network.
+    metrics_port: int | None = Field(None, gt=0, lt=65536)
+    metrics_host: str = "127.0.0.1"
+    #: How often the outbox figures are read for a scrape on METRICS_PORT.
+    metrics_interval: float = Field(15.0, gt=0)
 
     max_body_bytes: int = Field(64 * 1024, gt=0)
     state_dir: Path = Path("var")

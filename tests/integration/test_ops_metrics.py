@@ -3,6 +3,7 @@ prometheus-client's own text parser."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,8 +11,11 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.integration.test_cli import CLI, clean_env
 from tests.support.auth_server import PASSWORD, bearer, isolated_settings, register, serve_auth
 from tests.support.emulator_view import set_faults
+from tests.support.processes import wait_until_up
+from tests.support.servers import free_port
 from tests.support.waiting import eventually
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -123,3 +127,32 @@ def test_metrics_are_off_in_production_unless_enabled(tmp_path: Path, emulator_u
         assert httpx.get(f"{url}/metrics").status_code == 404
     with serve_auth(isolated_settings(**common, metrics_enabled=True)) as url:
         assert httpx.get(f"{url}/metrics").status_code == 200
+
+
+def test_metrics_port_serves_them_apart_from_the_api(tmp_path: Path) -> None:
+    port, metrics_port = free_port(), free_port()
+    env = clean_env(
+        PORT=str(port),
+        EMULATOR_PORT=str(free_port()),
+        EMULATOR_TLS_PORT=str(free_port()),
+        STATE_DIR=str(tmp_path / "var"),
+        METRICS_PORT=str(metrics_port),
+        METRICS_INTERVAL="0.2",
+    )
+    process = subprocess.Popen(
+        [CLI, "serve"], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    api = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{api}/healthz", process)
+        assert httpx.get(f"{api}/metrics").status_code == 404  # not on the API's port
+        with httpx.Client(base_url=f"http://127.0.0.1:{metrics_port}") as apart:
+            samples = scrape(apart)
+        healthz = ("method", "GET"), ("route", "/healthz"), ("status", "200")
+        assert samples[("cometchat_auth_http_requests_total", frozenset(healthz))] >= 1
+        # The outbox figures are read in the background for this port.
+        mail = frozenset({("kind", "mail.send"), ("status", "pending")})
+        assert ("cometchat_auth_outbox_jobs", mail) in samples
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -21,6 +21,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
     multiprocess,
+    start_http_server,
 )
 
 PREFIX = "cometchat_auth"
@@ -128,10 +129,21 @@ def shared_by_workers(folder: Path) -> Iterator[None]:
             del os.environ[MULTIPROC_DIR]
 
 
+def _registry() -> CollectorRegistry:
+    """This process's registry, or one reading every worker's files in multiprocess mode."""
+    if not os.environ.get(MULTIPROC_DIR):
+        return REGISTRY
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return registry
+
+
 def exposition() -> bytes:
     """The scrape's text: this process's metrics, or every worker's in multiprocess mode."""
-    if os.environ.get(MULTIPROC_DIR):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+    return generate_latest(_registry())
+
+
+def serve_separately(host: str, port: int) -> None:
+    """METRICS_PORT: answer scrapes from a thread of this process (the supervisor's, with
+    workers), beside the API's port instead of on it."""
+    start_http_server(port, addr=host, registry=_registry())
