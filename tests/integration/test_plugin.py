@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -57,7 +58,12 @@ def host_app(tokens: CometChatTokens, *, create_all: bool = False) -> FastAPI:
 
 
 def plugin(
-    emulator_url: str, database_url: str, *, key: str | None = None, envelope: bool = False
+    emulator_url: str,
+    database_url: str,
+    *,
+    key: str | None = None,
+    envelope: bool = False,
+    retention: timedelta = timedelta(days=30),
 ) -> CometChatTokens:
     client = CometChatClient(
         "testapp",
@@ -67,7 +73,8 @@ def plugin(
         max_attempts=1,
     )
     key = key or Fernet.generate_key().decode()
-    return CometChatTokens(client, create_engine(database_url), key, envelope=envelope)
+    engine = create_engine(database_url)
+    return CometChatTokens(client, engine, key, envelope=envelope, retention=retention)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -134,13 +141,26 @@ def test_a_user_ends_and_is_deleted_through_the_outbox(
 
 
 def test_a_login_ended_before_its_first_token_never_gets_one(
-    host: tuple[httpx.Client, CometChatTokens],
+    host: tuple[httpx.Client, CometChatTokens], emulator_url: str, database_url: str
 ) -> None:
     client, _ = host
     assert client.post("/logout", headers={"X-Login": "early"}).status_code == 200
     refused = client.post("/cometchat/token", headers=who("bob", "early"))
     assert refused.status_code == 401
     assert refused.json() == {"detail": CLOSED}  # the host's own format: HTTPException's
+    # Ended rows stay for the retention, then the sweep deletes them.
+    live = token(client, "bob", "later")
+    assert client.post("/logout", headers={"X-Login": "later"}).status_code == 200
+    assert not token_works(emulator_url, live)
+    assert asyncio.run(sweep(plugin(emulator_url, database_url))) == 0
+    assert asyncio.run(sweep(plugin(emulator_url, database_url, retention=timedelta(0)))) == 2
+
+
+async def sweep(tokens: CometChatTokens) -> int:
+    try:
+        return await tokens.sweep()
+    finally:
+        await tokens.engine.dispose()
 
 
 CLOSED = "Sign in first: the access token is missing, invalid or expired, or its session ended."

@@ -20,7 +20,7 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.audit import Event, record
@@ -181,6 +181,15 @@ class ChatTokens:
         if uid is not None and sealed is not None:
             await self.revoke(db, uid, [sealed], reason, key=key)
         return uid
+
+    async def sweep(self, db: AsyncSession, *, ended_before: datetime) -> int:
+        """Delete the rows of keys ended before ``ended_before`` (owned slots); how many.
+
+        Their tokens' deletions were queued when they ended; the rows only kept the keys ended.
+        """
+        slots = self.slots
+        swept = await db.execute(delete(slots.table).where(slots.ended_at < ended_before))
+        return int(getattr(swept, "rowcount", 0))
 
     async def end_user(self, db: AsyncSession, uid: str, reason: str) -> None:
         """End every key of ``uid`` in an owned table, and flush all of its CometChat tokens."""

@@ -9,8 +9,12 @@ them and loses nothing. The same core as the standalone server: ``chat_tokens`` 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +33,12 @@ from cometchat_auth.outbox import Outbox
 from cometchat_auth.outbox.breaker import CircuitBreaker
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.store.db import create_engine, migrate
+from cometchat_auth.store.models import utcnow
 from cometchat_auth.store.transaction import transaction
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger(__name__)
 
 
 class CometChatTokens:
@@ -40,7 +47,8 @@ class CometChatTokens:
     ``engine_or_url`` is the app's own async engine (the plug-in's tables go beside the app's)
     or a URL for one of its own. ``key`` is a Fernet key (or several, the first encrypting) for
     the tokens at rest. ``envelope=True`` answers errors as ``{"error": {"code", "message"}}``;
-    by default they are plain ``HTTPException``s, rendered by the app's own handlers.
+    by default they are plain ``HTTPException``s, rendered by the app's own handlers. Rows of
+    ended sessions are kept ``retention`` long (they keep a key ended), then swept.
     """
 
     def __init__(
@@ -51,6 +59,7 @@ class CometChatTokens:
         *,
         envelope: bool = False,
         deadline: float | None = None,
+        retention: timedelta = timedelta(days=30),
     ) -> None:
         self.client = client
         self._owns_engine = isinstance(engine_or_url, str)
@@ -66,6 +75,7 @@ class CometChatTokens:
             Slots.of(CHAT_SESSIONS), vault=vault, cometchat=client, jobs=self.jobs, audit=False
         )
         self._envelope = envelope
+        self._retention = retention
 
     # Tables and the worker
 
@@ -80,15 +90,35 @@ class CometChatTokens:
 
     @asynccontextmanager
     async def running(self, *, migrate: bool = True) -> AsyncIterator[CometChatTokens]:
-        """For the app's lifespan: the tables migrated, the outbox's worker running."""
+        """For the app's lifespan: the tables migrated, the outbox's worker running, ended
+        sessions' rows swept hourly."""
         if migrate:
             await self.migrate()
+        sweeper = asyncio.create_task(self._sweep_hourly())
         try:
             async with self.jobs.outbox.running():
                 yield self
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if self._owns_engine:
                 await self.engine.dispose()
+
+    async def sweep(self) -> int:
+        """Delete the rows of sessions ended longer ago than ``retention``; how many."""
+        async with transaction(self.sessionmaker) as db:
+            swept = await self.chat.sweep(db, ended_before=utcnow() - self._retention)
+            await db.commit()
+        return swept
+
+    async def _sweep_hourly(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("sweeping ended CometChat sessions failed; again in an hour")
+            await asyncio.sleep(3600)
 
     # What the app calls
 
