@@ -12,6 +12,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.integration.test_cli import CLI, clean_env
+from tests.integration.test_mfa_api import enrolled, password_step
 from tests.support.auth_server import PASSWORD, bearer, isolated_settings, register, serve_auth
 from tests.support.emulator_view import set_faults
 from tests.support.processes import wait_until_up
@@ -156,3 +157,20 @@ def test_metrics_port_serves_them_apart_from_the_api(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_a_sign_in_that_asks_for_a_second_factor_counts_as_mfa(
+    tmp_path: Path, emulator_url: str
+) -> None:
+    settings = isolated_settings(
+        state_dir=tmp_path / "state",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}",
+        cometchat_api_base=f"{emulator_url}/v3",
+    )
+    with serve_auth(settings) as url, httpx.Client(base_url=url, timeout=30) as client:
+        account, _, _ = enrolled(client)
+        before = scrape(client)
+        password_step(client, account)
+        moved = reader(before, scrape(client))
+    assert moved("cometchat_auth_sign_ins_total", outcome="mfa") == 1
+    assert moved("cometchat_auth_sign_ins_total", outcome="success") == 0

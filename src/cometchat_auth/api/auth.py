@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import NoReturn, TypedDict
 
 from fastapi import APIRouter, Request, Response
@@ -124,7 +125,7 @@ async def login(
     transport: TransportDep,
     db: DbDep,
 ) -> Response:
-    with _sign_in_counted():
+    with _sign_in_counted() as outcome:
         await services.limits.hit("login", ip=client_ip(request), account=email_account(body.email))
         user = await accounts.authenticate(
             db,
@@ -138,17 +139,27 @@ async def login(
             # their choice, so telling "unverified" apart would say whether the address was free.
             # The right password still counts as a success (lock-out, audit).
             raise kept(InvalidCredentials())
-    if second := await mfa.second_step(db, user):
+        second = await mfa.second_step(db, user)
+        if second:
+            outcome.value = "mfa"
+    if second:
         return second  # no session, no CometChat token until a code comes
     issued = await sign_in(db, services.sessions, user, **_client(request))
     return signed_in_response(services, transport, issued)
 
 
+@dataclass
+class _Outcome:
+    value: str = "success"
+
+
 @contextlib.contextmanager
-def _sign_in_counted() -> Iterator[None]:
-    """Count the password check's outcome: success, wrong, locked, limited."""
+def _sign_in_counted() -> Iterator[_Outcome]:
+    """Count the password check's outcome: success (or mfa, when the block says a second factor
+    is asked for), wrong, locked, limited."""
+    outcome = _Outcome()
     try:
-        yield
+        yield outcome
     except RateLimitExceeded:
         SIGN_INS.labels("limited").inc()
         raise
@@ -158,7 +169,7 @@ def _sign_in_counted() -> Iterator[None]:
     except InvalidCredentials:
         SIGN_INS.labels("wrong").inc()
         raise
-    SIGN_INS.labels("success").inc()
+    SIGN_INS.labels(outcome.value).inc()
 
 
 @router.get(
