@@ -18,6 +18,7 @@ from cometchat_auth.api import (
     email_change,
     errors,
     health,
+    identity,
     metrics,
     mfa,
     passkeys,
@@ -31,7 +32,7 @@ from cometchat_auth.api.middleware import BodyLimit, ClientContext, Cors, NoPass
 from cometchat_auth.api.transports import CookieTransport, transport_for
 from cometchat_auth.ops.requests import RequestLog
 from cometchat_auth.ops.scrape import keep_backlog_fresh
-from cometchat_auth.services import Services, open_services
+from cometchat_auth.services import Services, identity_config, open_services
 from cometchat_auth.settings import Settings, prepare
 
 log = logging.getLogger(__name__)
@@ -66,17 +67,19 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.transport = transport_for(settings)
     errors.install(app)
-    for router in (
+    # ACCOUNTS=off: no password accounts, so none of their routes nor the demo page.
+    accounts = (
         auth.router,
         chat.router,
         devices.router,
         email.router,
         email_change.router,
-        health.router,
         mfa.router,
         passkeys.router,
         web.router,
-    ):
+    )
+    exchange = (identity.router,) if identity_config(settings) else ()
+    for router in (*(accounts if settings.accounts else ()), *exchange, health.router):
         app.include_router(router)
     if settings.metrics_on and not settings.metrics_port:
         app.include_router(metrics.router)

@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import aclosing, asynccontextmanager
+from contextlib import AsyncExitStack, aclosing, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cometchat_auth.accounts import email_tokens, mfa_tokens, passkeys
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.accounts.passwords import Passwords
-from cometchat_auth.chat_tokens import ChatTokens
+from cometchat_auth.chat_tokens import ChatTokens, Slots
 from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.cometchat import CometChatClient
+from cometchat_auth.identity import IdentityConfig, token_verifier
+from cometchat_auth.identity.config import IdentityConfigError
+from cometchat_auth.identity.exchange import CHAT_SESSIONS, Exchange
 from cometchat_auth.mail import MAIL_SEND, Mail, Mailer, MailFolder, Sender, SmtpSender
 from cometchat_auth.ops import metrics
 from cometchat_auth.ops.instrument import cometchat_hooks
@@ -50,6 +54,8 @@ class Services:
     cometchat_jobs: CometChatJobs
     #: Encryption at rest for what must be read back: CometChat tokens, TOTP secrets.
     vault: TokenVault
+    #: Bring your own identity: set when an issuer is (OIDC_ISSUER or JWT_ISSUER).
+    exchange: Exchange | None = None
 
     async def sweep(self) -> int:
         """End idle and expired sessions (their CometChat tokens die now, or as soon as CometChat
@@ -61,6 +67,8 @@ class Services:
             await email_tokens.sweep(db)
             await mfa_tokens.sweep(db)
             await passkeys.sweep(db)
+            if self.exchange is not None:
+                users += await self.exchange.sweep(db, self.settings.session_retention)
             await db.commit()
         for user_id in dict.fromkeys(users):
             await self.cometchat_jobs.settle(user_id)
@@ -134,6 +142,52 @@ def lockout(settings: Settings) -> Lockout:
     )
 
 
+def identity_config(settings: Settings) -> IdentityConfig | None:
+    """The identity provider's settings, checked; None when no issuer is set."""
+    if not settings.exchange:
+        return None
+    if settings.oidc_issuer and settings.jwt_issuer and settings.oidc_issuer != settings.jwt_issuer:
+        raise SettingsError("OIDC_ISSUER and JWT_ISSUER name different issuers")
+    secret = settings.jwt_shared_secret
+    try:
+        return IdentityConfig(
+            issuer=settings.oidc_issuer or settings.jwt_issuer or "",
+            audience=settings.jwt_audience or "",
+            discover=bool(settings.oidc_issuer) and not settings.jwks_url,
+            jwks_url=settings.jwks_url,
+            algorithms=tuple(settings.jwt_algorithms),
+            shared_secret=secret.get_secret_value() if secret else None,
+            uid_claim=settings.uid_claim,
+            uid_prefix=settings.uid_prefix,
+            name_claim=settings.name_claim,
+            avatar_claim=settings.avatar_claim,
+            session_claim=settings.session_claim,
+            leeway=settings.jwt_leeway,
+            max_token_bytes=settings.jwt_max_bytes,
+            jwks_cache_ttl=settings.jwks_cache_ttl,
+            jwks_refetch_interval=settings.jwks_refetch_interval,
+            logout_max_age=settings.logout_token_max_age,
+            beside_accounts=settings.accounts,
+        )
+    except IdentityConfigError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+@asynccontextmanager
+async def open_exchange(
+    settings: Settings, client: CometChatClient, vault: TokenVault, jobs: CometChatJobs
+) -> AsyncIterator[Exchange | None]:
+    """The exchange, with its own HTTP client for the provider's keys; None without an issuer."""
+    config = identity_config(settings)
+    if config is None:
+        yield None
+        return
+    async with httpx.AsyncClient(timeout=settings.cometchat_timeout) as http:
+        tokens = ChatTokens(Slots.of(CHAT_SESSIONS), vault=vault, cometchat=client, jobs=jobs)
+        verifier = token_verifier(config, http)
+        yield Exchange(verifier, tokens, max_age=settings.session_max_age)
+
+
 def mailer(settings: Settings) -> Mailer:
     """SMTP when SMTP_HOST is set, else the local mail folder (STATE_DIR/mail)."""
     sender: Sender
@@ -162,12 +216,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     if settings.secret_key is None:
         raise SettingsError("no SECRET_KEY")
     async with (
+        AsyncExitStack() as stack,
         open_database(settings.database_url, max_wait=settings.database_timeout) as database,
         cometchat_client(settings) as client,
         aclosing(rate_limits(settings)) as limits,
     ):
         vault = TokenVault([key.get_secret_value() for key in settings.token_encryption_keys])
         jobs = cometchat_jobs(settings, database.sessionmaker, client, vault)
+        exchange = await stack.enter_async_context(open_exchange(settings, client, vault, jobs))
         sessions = SessionManager(
             access=AccessTokens(
                 settings.secret_key.get_secret_value(),
@@ -202,6 +258,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             lockout=lockout(settings),
             cometchat_jobs=jobs,
             vault=vault,
+            exchange=exchange,
         )
 
 

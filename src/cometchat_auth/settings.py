@@ -156,12 +156,34 @@ class Settings(BaseSettings):
     emulator_tls_port: int = 8788
     web_sdk_dir: Path = Path("var/web-sdk/node_modules/@cometchat/chat-sdk-javascript")
 
+    # Bring your own identity (see the README): the exchange is on when an issuer is set.
+    #: Password accounts (register, login, the demo page); off leaves the exchange alone.
+    accounts: bool = True
+    oidc_issuer: str | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_algorithms: Annotated[list[str], NoDecode] = ["RS256", "ES256", "EdDSA"]
+    jwt_shared_secret: SecretStr | None = None
+    jwt_leeway: int = Field(30, ge=0, le=300)
+    jwt_max_bytes: int = Field(8192, ge=1024, le=65536)
+    jwks_cache_ttl: float = Field(600.0, gt=0)
+    jwks_refetch_interval: float = Field(30.0, gt=0)
+    uid_claim: str = "sub"
+    uid_prefix: str = ""
+    name_claim: str = "name"
+    avatar_claim: str = "picture"
+    session_claim: str = "sid"
+    logout_token_max_age: int = Field(300, gt=0, le=3600)
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("cors_origins", "token_encryption_keys", "trusted_proxies", mode="before")
+    @field_validator(
+        "cors_origins", "token_encryption_keys", "trusted_proxies", "jwt_algorithms", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         # Environment lists are comma-separated, like CORS_ORIGINS=https://a.example,https://b.example.
@@ -198,6 +220,11 @@ class Settings(BaseSettings):
         return 1 if self.local else len(os.sched_getaffinity(0))
 
     @property
+    def exchange(self) -> bool:
+        """Whether tokens of an identity provider are exchanged (an issuer is set)."""
+        return bool(self.oidc_issuer or self.jwt_issuer)
+
+    @property
     def has_cometchat_credentials(self) -> bool:
         return bool(self.cometchat_app_id and self.cometchat_rest_api_key)
 
@@ -208,6 +235,8 @@ class SettingsError(RuntimeError):
 
 def prepare(settings: Settings) -> Settings:
     """Check the settings for the mode; fill local-mode secrets (kept in STATE_DIR)."""
+    if not settings.accounts and not settings.exchange:
+        raise SettingsError("ACCOUNTS=off leaves nothing to serve: set OIDC_ISSUER or JWT_ISSUER")
     if not settings.local:
         missing = [
             name

@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives import serialization
 
 from cometchat_auth.identity import (
     IdentityConfig,
-    ProviderKeys,
     ProviderUnavailable,
     Reason,
     TokenRejected,
     TokenVerifier,
     replay,
+    token_verifier,
 )
 from cometchat_auth.identity.config import IdentityConfigError
 from cometchat_auth.store import open_database
@@ -48,15 +48,7 @@ async def make_verifier(provider: Provider) -> AsyncIterator[Make]:
         def make(**overrides: Any) -> TokenVerifier:
             values: dict[str, Any] = {"issuer": provider.issuer, "audience": AUDIENCE}
             values.update(overrides)
-            config = IdentityConfig(**values)
-            keys = ProviderKeys(
-                http,
-                issuer=config.issuer,
-                jwks_url=config.jwks_url,
-                cache_ttl=config.jwks_cache_ttl,
-                refetch_interval=config.jwks_refetch_interval,
-            )
-            return TokenVerifier(config, keys if config.keys_published else None)
+            return token_verifier(IdentityConfig(**values), http)
 
         yield make
 

@@ -23,6 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cometchat_auth import errors
 from cometchat_auth.cometchat.errors import CometChatError, RateLimited, Unavailable
+from cometchat_auth.identity.errors import (
+    MESSAGES,
+    ChatSessionOver,
+    ProviderUnavailable,
+    Reason,
+    TokenRejected,
+)
 from cometchat_auth.outbox.breaker import retry_after
 from cometchat_auth.store.outage import is_database_outage
 
@@ -204,12 +211,28 @@ DOMAIN: dict[type[errors.DomainError], Answer] = {
         "EMAIL_TOKEN_OUTDATED",
         "The password or email changed since this link was sent; ask for a new one.",
     ),
+    ChatSessionOver: _answer(
+        401,
+        "CHAT_SESSION_ENDED",
+        "This chat session ended (logged out); sign in at the identity provider again.",
+    ),
+    ProviderUnavailable: _answer(
+        503,
+        "IDENTITY_PROVIDER_UNAVAILABLE",
+        "The identity provider's keys cannot be fetched right now; retry later.",
+    ),
 }
+#: An identity provider's token refused: one code per reason (``ID_TOKEN_EXPIRED``, ...).
+ID_TOKEN = {reason: _answer(401, f"ID_TOKEN_{reason}", MESSAGES[reason]) for reason in Reason}
 
 
 def answer_for(exc: errors.DomainError) -> Answer:
     """The answer to a domain refusal, with what the instance adds (a reason, a wait)."""
+    if isinstance(exc, TokenRejected):
+        return ID_TOKEN[exc.reason]
     answer = next(DOMAIN[kind] for kind in type(exc).__mro__ if kind in DOMAIN)
+    if isinstance(exc, ProviderUnavailable):
+        return replace(answer, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, errors.WeakPassword):
         return replace(answer, message=exc.reason)
     if isinstance(exc, errors.RateLimitExceeded):

@@ -118,6 +118,22 @@ class TokenOut(Camel):
     cometchat: CometChatOut
 
 
+class ExchangeIn(Body):
+    #: The identity provider's JWT (an ID token, or an access token of the same issuer).
+    id_token: Annotated[str, StringConstraints(min_length=1, max_length=65536)]
+    #: A stable id of this device, for providers that name no session in their tokens.
+    device: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+
+
+class ExchangeOut(TokenOut):
+    """The exchange's answer: the chat session's CometChat token, and that session."""
+
+    #: The chat session's id: the same for every exchange of one provider session.
+    chat_session: str
+    #: Seconds until the chat session ends by age (SESSION_MAX_AGE).
+    expires_in: int
+
+
 class AuthOut(TokenOut):
     """The login answer: ``user`` and ``authToken`` at the top level, as in the tutorial.
 

@@ -51,7 +51,8 @@ class AuditEventRow(Base):
     )
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     event: Mapped[str] = mapped_column(String(32), index=True)
-    user_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    #: An account's id, or any CometChat uid (an exchanged user's: up to 100 characters).
+    user_id: Mapped[str | None] = mapped_column(String(100), index=True)
     #: The account's email key at the time, so the trail can be read by address.
     email: Mapped[str | None] = mapped_column(String(254), index=True)
     ip: Mapped[str | None] = mapped_column(String(64))

@@ -5,7 +5,7 @@ from cometchat_auth.identity.config import IdentityConfig
 from cometchat_auth.identity.errors import ProviderUnavailable, Reason, TokenRejected
 from cometchat_auth.identity.keys import ProviderKeys
 from cometchat_auth.identity.uids import cometchat_uid
-from cometchat_auth.identity.verify import TokenVerifier
+from cometchat_auth.identity.verify import TokenVerifier, token_verifier
 
 __all__ = [
     "IdentityConfig",
@@ -15,4 +15,5 @@ __all__ = [
     "TokenRejected",
     "TokenVerifier",
     "cometchat_uid",
+    "token_verifier",
 ]

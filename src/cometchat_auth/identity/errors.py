@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from cometchat_auth.errors import DomainError
+
 
 class Reason(StrEnum):
     """Why a token was refused: one stable code each, so a client can branch on it."""
@@ -43,7 +45,7 @@ MESSAGES: dict[Reason, str] = {
 }
 
 
-class TokenRejected(Exception):
+class TokenRejected(DomainError):
     """The token is refused; ``reason`` says why. Never carries the token or its claims."""
 
     def __init__(self, reason: Reason, detail: str | None = None) -> None:
@@ -52,7 +54,12 @@ class TokenRejected(Exception):
         self.message = MESSAGES[reason]
 
 
-class ProviderUnavailable(Exception):
+class ChatSessionOver(DomainError):
+    """The chat session this token's provider session (or sign-in) keys was ended: a logout
+    there, ``/cometchat/exchange/end``, or its age. Ended sessions never restart."""
+
+
+class ProviderUnavailable(DomainError):
     """The identity provider's keys cannot be fetched right now; retry after ``retry_after``."""
 
     def __init__(self, retry_after: int) -> None:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jwt
 from jwt import PyJWK
 from jwt.exceptions import (
@@ -131,6 +132,18 @@ class TokenVerifier:
             raise TokenRejected(Reason.MALFORMED)
         assert self._keys is not None  # asymmetric algorithms are accepted only with keys
         return await self._keys.key(kid, algorithm)
+
+
+def token_verifier(config: IdentityConfig, http: httpx.AsyncClient) -> TokenVerifier:
+    """A verifier for ``config``; the provider's keys are fetched with ``http`` if it has any."""
+    keys = ProviderKeys(
+        http,
+        issuer=config.issuer,
+        jwks_url=config.jwks_url,
+        cache_ttl=config.jwks_cache_ttl,
+        refetch_interval=config.jwks_refetch_interval,
+    )
+    return TokenVerifier(config, keys if config.keys_published else None)
 
 
 def _text(value: object) -> bool:
