@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.chat_tokens import ChatTokens, Principal, chat_sessions_table
@@ -110,9 +110,7 @@ class Exchange:
         ).all()
         for key, _ in expired:
             await self.tokens.end(db, key, "expired")
-        await db.execute(
-            delete(CHAT_SESSIONS).where(table.ended_at <= now - timedelta(seconds=retention))
-        )
+        await self.tokens.sweep(db, ended_before=now - timedelta(seconds=retention))
         await replay.sweep(db)
         return [uid for _, uid in expired if uid is not None]
 
