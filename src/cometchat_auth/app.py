@@ -27,6 +27,7 @@ from cometchat_auth.api import (
 from cometchat_auth.api.client_ip import TrustedProxies, parse_networks
 from cometchat_auth.api.csrf import CsrfProtection
 from cometchat_auth.api.headers import SecurityHeaders, content_security_policy
+from cometchat_auth.api.hosts import AllowedHosts, allowed_names
 from cometchat_auth.api.local_chat import EmulatorProxy
 from cometchat_auth.api.middleware import BodyLimit, ClientContext, Cors, NoPasswordInQuery
 from cometchat_auth.api.transports import CookieTransport, transport_for
@@ -63,6 +64,9 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description="Signs people in to your app and hands them a CometChat auth token.",
         lifespan=lifespan,
+        # Swagger UI and ReDoc load scripts from a CDN: off on a production cookie origin.
+        docs_url="/docs" if settings.docs_on else None,
+        redoc_url="/redoc" if settings.docs_on else None,
     )
     app.state.settings = settings
     app.state.transport = transport_for(settings)
@@ -124,6 +128,7 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         hsts=not settings.local,
     )
+    app.add_middleware(AllowedHosts, names=allowed_names(settings))
     # Outermost: every answer, refusals included, has its request id, access line and metrics.
     app.add_middleware(RequestLog)
     return app

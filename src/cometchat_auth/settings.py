@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 #: A session may be kept alive this long at most, whatever the settings say.
 SESSION_MAX_AGE_LIMIT = 90 * 24 * 3600
+#: The names a local-mode server answers to, as ALLOWED_HOSTS may spell them.
+LOOPBACK_HOST_NAMES = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 #: HS256 keys shorter than its 256-bit hash can be guessed offline from one access token.
 MIN_SECRET_BYTES = 32
 
@@ -76,6 +78,12 @@ class Settings(BaseSettings):
     database_timeout: float = Field(5.0, gt=0)
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
+    #: The names in ``Host`` this server answers to (``auth.example.com``, ``*.example.com``);
+    #: required in production; in local mode loopback names only, and those by default.
+    allowed_hosts: Annotated[list[str], NoDecode] = []
+    #: Swagger UI at /docs and ReDoc at /redoc (they load scripts from a CDN); by default on in
+    #: local mode only. /openapi.json is always served.
+    docs_enabled: bool | None = None
 
     secret_key: SecretStr | None = None
     token_encryption_keys: Annotated[list[SecretStr], NoDecode] = []
@@ -182,7 +190,12 @@ class Settings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
     @field_validator(
-        "cors_origins", "token_encryption_keys", "trusted_proxies", "jwt_algorithms", mode="before"
+        "cors_origins",
+        "token_encryption_keys",
+        "trusted_proxies",
+        "jwt_algorithms",
+        "allowed_hosts",
+        mode="before",
     )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
@@ -203,6 +216,10 @@ class Settings(BaseSettings):
     @property
     def local(self) -> bool:
         return self.app_env == "local"
+
+    @property
+    def docs_on(self) -> bool:
+        return self.local if self.docs_enabled is None else self.docs_enabled
 
     @property
     def logs_as(self) -> Literal["text", "json"]:
@@ -245,6 +262,7 @@ def prepare(settings: Settings) -> Settings:
                 ("TOKEN_ENCRYPTION_KEYS", settings.token_encryption_keys),
                 ("COMETCHAT_APP_ID and COMETCHAT_REST_API_KEY", settings.has_cometchat_credentials),
                 ("CORS_ORIGINS", settings.cors_origins),
+                ("ALLOWED_HOSTS", settings.allowed_hosts),
             )
             if not ok
         ]
@@ -262,6 +280,12 @@ def prepare(settings: Settings) -> Settings:
     if not settings.has_cometchat_credentials:
         raise SettingsError(
             "no COMETCHAT_APP_ID and COMETCHAT_REST_API_KEY (serve starts the emulator)"
+        )
+    if foreign := [h for h in settings.allowed_hosts if h.lower() not in LOOPBACK_HOST_NAMES]:
+        # Local mode shows every mail at /dev/mail and fills in its own secrets: this machine only.
+        raise SettingsError(
+            f"local mode answers loopback names only, not ALLOWED_HOSTS {', '.join(foreign)}: "
+            "set APP_ENV=production (with its settings) to serve other names"
         )
     if settings.secret_key and settings.token_encryption_keys:
         return settings

@@ -51,6 +51,7 @@ def isolated_settings(
         "argon2_memory_cost": 64,
         "argon2_time_cost": 1,
         "cors_origins": ["http://app.example"],
+        "allowed_hosts": ["127.0.0.1", "localhost", "::1"],
         "refresh_reuse_grace": 0,
         # Mails at once: on the shared PostgreSQL database a job still waiting when its server
         # stops would be sent by the next test's server (bench.forgot_followup runs the delay).

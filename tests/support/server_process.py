@@ -37,6 +37,7 @@ def production_env(
         "COMETCHAT_DEADLINE": "1",
         "COMETCHAT_BREAKER_RESET": "0.5",
         "CORS_ORIGINS": "http://app.example",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PUBLIC_URL": "https://auth.example",
         "ARGON2_MEMORY_COST": "64",
         "ARGON2_TIME_COST": "1",

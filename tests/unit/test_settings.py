@@ -13,6 +13,7 @@ from tests.support.auth_server import IsolatedSettings
 from cometchat_auth.settings import SettingsError, prepare
 
 CREDENTIALS: dict[str, Any] = {"cometchat_app_id": "app", "cometchat_rest_api_key": "key"}
+LOCAL: dict[str, Any] = {"secret_key": "s" * 32, "token_encryption_keys": "k", **CREDENTIALS}
 
 
 def test_postgres_urls_get_the_async_driver_and_lists_split_on_commas() -> None:
@@ -43,7 +44,9 @@ def test_session_max_age_has_a_hard_maximum() -> None:
 
 
 def test_production_refuses_to_start_without_its_secrets() -> None:
-    with pytest.raises(SettingsError, match=r"SECRET_KEY.*TOKEN_ENCRYPTION_KEYS.*CORS_ORIGINS"):
+    with pytest.raises(
+        SettingsError, match=r"SECRET_KEY.*TOKEN_ENCRYPTION_KEYS.*CORS_ORIGINS.*ALLOWED_HOSTS"
+    ):
         prepare(IsolatedSettings(app_env="production", **CREDENTIALS))
     with pytest.raises(SettingsError, match="only in local mode"):
         prepare(
@@ -52,6 +55,7 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
                 secret_key="s",
                 token_encryption_keys="k",
                 cors_origins="*",
+                allowed_hosts="auth.example",
                 **CREDENTIALS,
             )
         )
@@ -59,6 +63,7 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
 
 PRODUCTION = {
     "app_env": "production",
+    "allowed_hosts": "auth.example",
     "secret_key": "s" * 32,
     "token_encryption_keys": "k",
     "cors_origins": "https://app.example",
@@ -77,6 +82,7 @@ def test_production_starts_with_its_settings() -> None:
         ({"public_url": None}, "PUBLIC_URL"),
         ({"public_url": "http://auth.example"}, "https:// PUBLIC_URL"),
         ({"secret_key": "s" * 31}, "at least 32 bytes"),
+        ({"allowed_hosts": ""}, "ALLOWED_HOSTS"),
     ],
 )
 def test_production_refuses_plain_links_and_a_short_secret_key(
@@ -99,3 +105,11 @@ def test_local_secrets_are_generated_once_and_private(tmp_path: Path) -> None:
 def test_no_cometchat_credentials_is_an_error_for_the_app() -> None:
     with pytest.raises(SettingsError, match="COMETCHAT_APP_ID"):
         prepare(IsolatedSettings(secret_key="s", token_encryption_keys="k"))
+
+
+def test_local_mode_allows_loopback_host_names_only() -> None:
+    # /dev/mail and the generated secrets are for this machine: a public name is a mistake.
+    with pytest.raises(SettingsError, match="ALLOWED_HOSTS"):
+        prepare(IsolatedSettings(allowed_hosts="auth.example", **LOCAL))
+    local = prepare(IsolatedSettings(allowed_hosts="localhost,::1", **LOCAL))
+    assert local.allowed_hosts == ["localhost", "::1"]

@@ -116,6 +116,9 @@ PASSWORD_IN_QUERY = _answer(
     400, "PASSWORD_IN_QUERY", "Passwords never go in a URL; send them with POST in a JSON body."
 )
 PAYLOAD_TOO_LARGE = _answer(413, "PAYLOAD_TOO_LARGE", "The request body is too large.")
+HOST_NOT_ALLOWED = _answer(
+    400, "HOST_NOT_ALLOWED", "This server does not answer to that host name (ALLOWED_HOSTS)."
+)
 CSRF_FAILED = _answer(
     403,
     "CSRF_FAILED",
