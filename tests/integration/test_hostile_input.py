@@ -61,17 +61,29 @@ def test_a_streamed_body_is_counted_as_it_arrives(client: httpx.Client) -> None:
         pytest.param('{"email": "é@example.com"}'.encode("latin-1"), id="latin-1"),
         pytest.param(b'{"email": "a@example.com", "name": "A\x00"}', id="raw-nul"),
         pytest.param(b'{"email": "a@example.com",', id="truncated"),
-        pytest.param(b"\xef\xbb\xbf{}", id="bom"),
         pytest.param(b'{"rotate": 1' + b"0" * 5000 + b"}", id="huge-number"),
-        pytest.param(b"NaN", id="nan"),
-        pytest.param(b"", id="empty"),
     ],
 )
 def test_malformed_json_is_a_400(client: httpx.Client, body: bytes) -> None:
     for path in ("/auth/register", "/auth/login"):
         answer = post_raw(client, path, body)
-        assert answer.status_code in (400, 422), answer.text
-        error_code(answer)
+        assert answer.status_code == 400, answer.text
+        assert error_code(answer) == "MALFORMED_JSON"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(b"NaN", id="nan"),  # Python's JSON reads it, as a number: not an object
+        pytest.param(b"\xef\xbb\xbf{}", id="bom"),
+        pytest.param(b"", id="empty"),
+    ],
+)
+def test_a_body_that_is_no_object_is_a_422(client: httpx.Client, body: bytes) -> None:
+    for path in ("/auth/register", "/auth/login"):
+        answer = post_raw(client, path, body)
+        assert answer.status_code == 422, answer.text
+        assert error_code(answer) == "VALIDATION_ERROR"
 
 
 @pytest.mark.parametrize(
@@ -144,8 +156,8 @@ def test_nul_characters_are_refused_everywhere_a_string_goes(client: httpx.Clien
 def test_fields_out_of_bounds_are_a_422(client: httpx.Client, changes: dict[str, str]) -> None:
     body = {"email": new_email(), "password": PASSWORD, "name": "Ann", **changes}
     answer = client.post("/auth/register", json=body)
-    assert answer.status_code in (413, 422), answer.text
-    error_code(answer)
+    assert answer.status_code == 422, answer.text
+    assert error_code(answer) == "VALIDATION_ERROR"
 
 
 def test_the_same_mailbox_in_another_case_is_one_account(client: httpx.Client) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -288,3 +289,50 @@ def test_redis_down_refuses_limited_requests_with_a_503_and_retry_after(
             assert answer.status_code == 503, (path, answer.text)
             assert answer.json()["error"]["code"] == "RATE_LIMIT_UNAVAILABLE"
             assert int(answer.headers["retry-after"]) > 0
+
+
+def account_events(database_url: str, user_id: str) -> list[str]:
+    """Every event recorded for the account id, oldest first (they outlive a deleted account)."""
+
+    async def read() -> list[str]:
+        async with open_database(database_url) as database, database.sessionmaker() as db:
+            rows = await db.scalars(
+                select(AuditEventRow)
+                .where(AuditEventRow.user_id == user_id)
+                .order_by(AuditEventRow.id)
+            )
+            return [row.event for row in rows]
+
+    return asyncio.run(read())
+
+
+def test_each_security_event_is_in_the_audit_log(
+    make_server: MakeServer, database_url: str
+) -> None:
+    with make_server(lockout_threshold=2) as url, httpx.Client(base_url=url) as http:
+        locked = register(http)
+        for _ in range(3):
+            login(http, locked["user"]["email"], "wrong password 123")
+        assert "locked_out" in account_events(database_url, locked["user"]["id"])
+
+        first = register(http)
+        user_id, email = first["user"]["id"], first["user"]["email"]
+        second = login(http, email).json()
+        third = login(http, email).json()
+        # A spent refresh token presented again: theft, as far as the server can tell.
+        assert http.post("/auth/refresh", json={"refreshToken": second["refreshToken"]}).is_success
+        reused = http.post("/auth/refresh", json={"refreshToken": second["refreshToken"]})
+        assert reused.status_code == 401
+        devices = http.get("/auth/sessions", headers=bearer(third)).json()
+        other = next(device["id"] for device in devices if not device["current"])
+        assert http.delete(f"/auth/sessions/{other}", headers=bearer(third)).status_code == 204
+        assert http.post("/auth/logout-all", headers=bearer(third)).status_code == 204
+        fourth = login(http, email).json()
+        deleted = http.request(
+            "DELETE", "/auth/me", json={"password": PASSWORD}, headers=bearer(fourth)
+        )
+        assert deleted.status_code == 204, deleted.text
+    events = account_events(database_url, user_id)
+    for event in ("refresh_reused", "session_revoked", "logout_all", "account_deleted"):
+        assert event in events, events
+    assert events[-1] == "account_deleted"
