@@ -290,3 +290,19 @@ def test_every_exchange_operation_answers_as_documented(client: httpx.Client) ->
     for operation in operations:
         if operation.path in paths:
             check_operation(operation)
+
+
+def test_a_chat_session_ends_at_its_maximum_age(
+    identity_server: Callable[..., AbstractContextManager[str]],
+    provider: Provider,
+    emulator_url: str,
+) -> None:
+    with (
+        identity_server(session_max_age=2, session_sweep_interval=0.2) as url,
+        httpx.Client(base_url=url, timeout=30) as http,
+    ):
+        body = exchanged(http, provider.id_token("gus", sid="sid-old"))
+        assert 1 <= body["expiresIn"] <= 2
+        eventually(lambda: not token_works(emulator_url, body["authToken"]))
+        again = exchange(http, provider.id_token("gus", sid="sid-old"))
+        assert again.json()["error"]["code"] == "CHAT_SESSION_ENDED"
