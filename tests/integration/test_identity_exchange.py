@@ -306,3 +306,11 @@ def test_a_chat_session_ends_at_its_maximum_age(
         eventually(lambda: not token_works(emulator_url, body["authToken"]))
         again = exchange(http, provider.id_token("gus", sid="sid-old"))
         assert again.json()["error"]["code"] == "CHAT_SESSION_ENDED"
+
+
+def test_a_name_that_could_spoof_another_is_not_sent_to_cometchat(
+    client: httpx.Client, provider: Provider, emulator_url: str
+) -> None:
+    # A bidi override makes "Ann\u202egnp.exe" read as "Annexe.png" in chat: the uid stands in.
+    exchanged(client, provider.id_token("hal", name="Ann\u202egnp.exe"))
+    assert (emulator_user(emulator_url, "hal") or {}).get("name") == "hal"

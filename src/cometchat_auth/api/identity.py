@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import Annotated
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from cometchat_auth.accounts.names import check_display_name
 from cometchat_auth.api.deps import DbDep, ServicesDep, client_ip
 from cometchat_auth.api.errors import COMETCHAT, ID_TOKEN, LIMITED, ErrorEnvelope, responses
 from cometchat_auth.api.schemas import CometChatOut, ExchangeIn, ExchangeOut
@@ -44,14 +42,10 @@ async def verified(
     request: Request, body: ExchangeIn, exchange: ExchangeDep, services: ServicesDep
 ) -> Principal:
     """The ID token's holder, counted against the token limits per IP (bad tokens too) and
-    per uid; a name CometChat should not show falls back to the uid."""
+    per uid."""
     await services.limits.hit("mint", ip=client_ip(request))
     principal = await exchange.principal(body.id_token, body.device)
     await services.limits.hit("mint", account=principal.uid)
-    try:
-        check_display_name(principal.name)
-    except ValueError:
-        return replace(principal, name=principal.uid)
     return principal
 
 

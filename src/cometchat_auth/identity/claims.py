@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
+from cometchat_auth.accounts.names import check_display_name
+from cometchat_auth.chat_tokens import Principal
 from cometchat_auth.identity.config import IdentityConfig
 from cometchat_auth.identity.errors import Reason, TokenRejected
 from cometchat_auth.identity.uids import cometchat_uid
@@ -13,23 +14,11 @@ from cometchat_auth.identity.uids import cometchat_uid
 #: CometChat's limits on a user's name and avatar URL.
 MAX_NAME = 100
 MAX_AVATAR = 3000
-#: A device value the client chooses when its provider names no session.
-MAX_DEVICE = 128
 
 
-@dataclass(frozen=True, slots=True)
-class Holder:
-    """The provider's user as CometChat will know them, and the chat session they exchange for."""
-
-    uid: str
-    name: str
-    avatar: str | None
-    #: One CometChat token per key: the provider's session, or the user's device.
-    session_key: str
-
-
-def holder(config: IdentityConfig, claims: dict[str, Any], device: str | None) -> Holder:
-    """Read the holder from verified claims; a missing or mistyped user id refuses the token."""
+def holder(config: IdentityConfig, claims: dict[str, Any], device: str | None) -> Principal:
+    """The token's holder as CometChat will know them, keyed by their chat session (the
+    provider's session, or the sign-in on this device); a missing user id refuses the token."""
     subject = claims.get(config.uid_claim)
     if not isinstance(subject, str) or not subject:
         raise TokenRejected(Reason.CLAIM_INVALID, f"no {config.uid_claim} claim")
@@ -43,12 +32,8 @@ def holder(config: IdentityConfig, claims: dict[str, Any], device: str | None) -
         signed_in = claims.get("auth_time")
         since = str(signed_in) if isinstance(signed_in, int) else ""
         key = _digest("device", config.issuer, uid, since, device or "")
-    return Holder(
-        uid,
-        _name(claims.get(config.name_claim), uid),
-        _avatar(claims.get(config.avatar_claim)),
-        key,
-    )
+    name = _name(claims.get(config.name_claim), uid)
+    return Principal(uid, key, name, _avatar(claims.get(config.avatar_claim)))
 
 
 def session_key(issuer: str, sid: str) -> str:
@@ -63,8 +48,13 @@ def _digest(kind: str, *parts: str) -> str:
 
 
 def _name(value: object, uid: str) -> str:
+    """The provider's name for the user; the uid when it has none, or one that could spoof
+    another in chat (bidi overrides, zero-width characters: the accounts' rule)."""
     name = value.strip()[:MAX_NAME] if isinstance(value, str) else ""
-    return name or uid
+    try:
+        return check_display_name(name) or uid
+    except ValueError:
+        return uid
 
 
 def _avatar(value: object) -> str | None:

@@ -49,9 +49,7 @@ class Exchange:
 
     async def principal(self, id_token: str, device: str | None) -> Principal:
         """The verified holder of ``id_token`` as a principal of the chat-token core."""
-        config = self.verifier.config
-        who = holder(config, await self.verifier.id_token(id_token), device)
-        return Principal(who.uid, who.session_key, who.name, who.avatar)
+        return holder(self.verifier.config, await self.verifier.id_token(id_token), device)
 
     async def exchange(self, db: AsyncSession, principal: Principal) -> Exchanged:
         """The chat session's token (minted on first use); a changed name or avatar is queued
