@@ -166,3 +166,64 @@ def test_list_rename_remove(http: httpx.Client) -> None:
     assert http.delete(path, headers=bearer(account)).status_code == 204
     assert http.get("/auth/passkeys", headers=bearer(account)).json() == []
     assert error(passkey_login(http, key)) == (400, "PASSKEY_INVALID")  # removed: no sign-in
+
+
+def mangled(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    """Set ``field`` (``response.x`` for the response's own) to ``value``; None drops it."""
+
+    def mangle(credential: dict[str, Any]) -> None:
+        where, _, name = field.rpartition(".")
+        target = credential["response"] if where else credential
+        if value is None:
+            target.pop(name)
+        else:
+            target[name] = value
+
+    return mangle
+
+
+BOTH = {
+    "not-json": mangled("response.clientDataJSON", "bm90IGpzb24"),
+    "not-an-object": mangled("response", "nothing"),
+    "wrong-type": mangled("type", "password"),
+    "int-id": mangled("id", 12),
+}
+REGISTRATION = {
+    "short-cbor": mangled("response.attestationObject", "AAAA"),
+    "list": mangled("response.attestationObject", ["not", "text"]),
+    "missing": mangled("response.attestationObject", None),
+}
+SIGN_IN = {
+    "short-data": mangled("response.authenticatorData", "AAAA"),
+    "bad-signature": mangled("response.signature", "AAAA"),
+    "no-signature": mangled("response.signature", None),
+}
+
+
+@pytest.mark.parametrize(
+    "mangle", list({**BOTH, **REGISTRATION}.values()), ids=[*BOTH, *REGISTRATION]
+)
+def test_a_mangled_registration_is_a_clear_400(
+    http: httpx.Client, mangle: Callable[[dict[str, Any]], None]
+) -> None:
+    account = register(http)
+    options = http.post("/auth/passkeys/options", headers=bearer(account)).json()
+    credential = SoftAuthenticator(SITE, "chat.example").create(options)
+    mangle(credential)
+    answer = http.post("/auth/passkeys", json={"credential": credential}, headers=bearer(account))
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] in {"PASSKEY_INVALID", "PASSKEY_CHALLENGE_INVALID"}
+
+
+@pytest.mark.parametrize("mangle", list({**BOTH, **SIGN_IN}.values()), ids=[*BOTH, *SIGN_IN])
+def test_a_mangled_sign_in_is_a_clear_400(
+    http: httpx.Client, mangle: Callable[[dict[str, Any]], None]
+) -> None:
+    key = SoftAuthenticator(SITE, "chat.example")
+    assert enrol(http, register(http), key).status_code == 201
+    options = http.post("/auth/passkey/options").json()
+    credential = key.get(options)
+    mangle(credential)
+    answer = http.post("/auth/passkey/login", json={"credential": credential})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] in {"PASSKEY_INVALID", "PASSKEY_CHALLENGE_INVALID"}
