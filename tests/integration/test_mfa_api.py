@@ -78,6 +78,8 @@ def verify(http: httpx.Client, mfa_token: str, one: str) -> httpx.Response:
 def test_enrol_then_sign_in_with_a_code(http: httpx.Client, emulator_url: str) -> None:
     account = register(http)
     uid = account["user"]["id"]
+    early = http.post("/auth/mfa/totp/confirm", json={"code": "123456"}, headers=bearer(account))
+    assert error(early) == (409, "MFA_NOT_ENABLED")  # nothing set up to confirm
     assert http.get("/auth/mfa", headers=bearer(account)).json() == {
         "totp": False,
         "recoveryCodesLeft": 0,

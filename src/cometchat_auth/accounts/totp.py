@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cometchat_auth.accounts.lockout import Lockout
 from cometchat_auth.audit import Event, record
 from cometchat_auth.chat_tokens.vault import TokenVault
-from cometchat_auth.errors import MfaCodeInvalid, kept
+from cometchat_auth.errors import MfaCodeInvalid, MfaNotEnabled, kept
 from cometchat_auth.sessions.tokens import hash_token
 from cometchat_auth.store import UserRow
 from cometchat_auth.store.models import Base, UTCDateTime, utcnow
@@ -86,10 +86,10 @@ async def confirm(
     db: AsyncSession, vault: TokenVault, user: UserRow, code: str, *, at: float | None = None
 ) -> list[str] | None:
     """Confirm the pending factor with its first code: the recovery codes, or None for a wrong
-    code (or nothing pending). The caller commits."""
+    code; MfaNotEnabled with nothing pending. The caller commits."""
     row = await db.get(TotpFactorRow, user.id)
     if row is None or row.confirmed_at is not None:
-        return None
+        raise MfaNotEnabled  # nothing waits for a first code
     if not await _accept_step(db, vault, row, code, at):
         return None
     row.confirmed_at = utcnow()

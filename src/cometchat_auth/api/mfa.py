@@ -106,7 +106,9 @@ async def start_totp(
 @router.post(
     "/totp/confirm",
     response_model=RecoveryCodesOut,
-    responses=responses("UNAUTHENTICATED", "MFA_CODE_INVALID", "MFA_NOT_ENABLED", *LIMITED),
+    responses=responses(
+        "UNAUTHENTICATED", "MFA_CODE_INVALID", "MFA_ALREADY_ENABLED", "MFA_NOT_ENABLED", *LIMITED
+    ),
     summary="Confirm the set-up with a first code; answers the ten recovery codes, once",
 )
 async def confirm_totp(
