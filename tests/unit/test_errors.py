@@ -10,6 +10,8 @@ from fastapi import FastAPI
 
 from cometchat_auth.api import errors
 from cometchat_auth.cometchat import BadRequest, RateLimited, Unavailable
+from cometchat_auth.errors import DomainError
+from cometchat_auth.identity import Reason, TokenRejected
 
 
 def app_raising(exc: Exception) -> FastAPI:
@@ -56,3 +58,23 @@ async def test_cometchat_failures_map_to_502_and_503(
     assert answer.json()["error"]["code"] == code
     assert answer.headers.get("retry-after") == retry_after
     assert "abc-secret" not in answer.text
+
+
+def _every_domain_error() -> list[type[DomainError]]:
+    found, todo = [], [DomainError]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found
+
+
+@pytest.mark.parametrize("kind", _every_domain_error(), ids=lambda kind: kind.__name__)
+def test_every_domain_error_has_an_answer_in_the_table(kind: type[DomainError]) -> None:
+    # A refusal added to the domain without its line in api/errors.py would answer 500.
+    if issubclass(kind, TokenRejected):
+        assert set(errors.ID_TOKEN) == set(Reason)
+        return
+    answer = next(errors.DOMAIN[base] for base in kind.__mro__ if base in errors.DOMAIN)
+    assert 400 <= answer.status < 600
+    assert errors.CODES[answer.code] == answer
