@@ -1,7 +1,8 @@
 """The one place for password policy and hashing (argon2id), modelled on Django's hashers.
 
 Hashing is CPU work: it runs in a worker thread (argon2-cffi releases the GIL), so one login
-never stalls the event loop.
+never stalls the event loop; and one hash per usable core at most, since each holds its memory
+cost (19 MiB) while it runs, and more at once than cores would only share them more slowly.
 
 Imported accounts (``users import``) may bring other hashes: bcrypt, argon2i/d, scrypt in
 passlib's format, and Firebase's scrypt variant. Each is checked at the account's first sign-in
@@ -15,13 +16,16 @@ import base64
 import binascii
 import hashlib
 import hmac
+import os
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TypeVar
 
 import bcrypt
-from anyio import to_thread
+from anyio import CapacityLimiter, to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -163,6 +167,9 @@ _IMPORTED = {
 }
 
 
+T = TypeVar("T")
+
+
 class Passwords:
     """argon2id hashing with the settings' cost; OWASP's m=19 MiB, t=2, p=1 by default."""
 
@@ -174,6 +181,7 @@ class Passwords:
         parallelism: int = 1,
         min_length: int = MIN_LENGTH,
         max_length: int = MAX_LENGTH,
+        max_parallel: int | None = None,
     ) -> None:
         # Impossible bounds stop the start instead of quietly weakening the policy.
         if min_length < MIN_LENGTH:
@@ -184,6 +192,8 @@ class Passwords:
             memory_cost=memory_cost, time_cost=time_cost, parallelism=parallelism, type=Type.ID
         )
         self._lengths = {"min_length": min_length, "max_length": max_length}
+        #: Hashes in flight; the cores this process may run on by default (taskset counts).
+        self._slots = CapacityLimiter(max_parallel or len(os.sched_getaffinity(0)))
 
     def check(self, password: str) -> str:
         """``check_policy`` with the settings' lengths, for a password being set."""
@@ -191,7 +201,7 @@ class Passwords:
 
     async def hash(self, password: str) -> str:
         with hashing():
-            return await to_thread.run_sync(self._hasher.hash, password)
+            return await self._in_thread(self._hasher.hash, password)
 
     async def hash_new(self, password: str) -> str:
         """The hash of a password being set; WeakPassword if the policy refuses it."""
@@ -205,10 +215,13 @@ class Passwords:
         answer takes as long and timing does not tell which emails have accounts.
         """
         with hashing():
-            ok = await to_thread.run_sync(self._verify, encoded, password)
+            ok = await self._in_thread(self._verify, encoded, password)
         if not ok or encoded is None or not self._needs_rehash(encoded):
             return ok, None
         return True, await self.hash(password)
+
+    async def _in_thread(self, function: Callable[..., T], *args: str | None) -> T:
+        return await to_thread.run_sync(function, *args, limiter=self._slots)
 
     def _needs_rehash(self, encoded: str) -> bool:
         return not encoded.startswith("$argon2id$") or self._hasher.check_needs_rehash(encoded)
