@@ -52,7 +52,11 @@ class JobColumns:
 
 
 class JobRow(JobColumns, Base):
-    """A job written in the same transaction as the change it follows; the payload is encrypted."""
+    """A job written in the same transaction as the change it follows; the payload is encrypted.
+
+    Migration ``background_indexes`` adds ``ix_outbox_jobs_pending``, the poll's index: pending
+    jobs in id order, past the failed ones kept for operators.
+    """
 
     __tablename__ = "outbox_jobs"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, Text, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +58,16 @@ class SessionRow(Base):
     """One signed-in device: its refresh token (hashed) and its CometChat token (encrypted)."""
 
     __tablename__ = "sessions"
+    # The sweep's: live sessions by expiry and by last use (ended ones are most rows in time).
+    __table_args__ = tuple(
+        Index(
+            f"ix_sessions_live_{column}",
+            column,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        )
+        for column in ("expires_at", "last_used_at")
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
