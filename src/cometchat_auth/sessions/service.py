@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, delete, or_, select, update
+from sqlalchemy import ColumnElement, Table, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cometchat_auth.audit import Event, record
@@ -151,24 +151,29 @@ class SessionManager:
     async def authenticate(self, db: AsyncSession, access_token: str) -> tuple[UserRow, SessionRow]:
         """The user and live session behind an access token: a signature alone is not enough."""
         claims = self.access.read(access_token)
-        session = await db.get(SessionRow, claims.session_id)
-        if session is None or session.user_id != claims.user_id:
-            raise Unauthenticated
-        return await self._signed_in(db, session)
+        return await self._signed_in(
+            db, SessionRow.id == claims.session_id, SessionRow.user_id == claims.user_id
+        )
 
     async def holder(self, db: AsyncSession, refresh_token: str) -> tuple[UserRow, SessionRow]:
         """The user and live session behind a refresh token, left unrotated: to sign out with
         an expired access token."""
-        hashed = hash_token(refresh_token)
-        session = await db.scalar(select(SessionRow).where(SessionRow.refresh_hash == hashed))
-        if session is None:
-            raise Unauthenticated
-        return await self._signed_in(db, session)
+        return await self._signed_in(db, SessionRow.refresh_hash == hash_token(refresh_token))
 
-    async def _signed_in(self, db: AsyncSession, session: SessionRow) -> tuple[UserRow, SessionRow]:
-        user = await db.get(UserRow, session.user_id) if self._live(session) else None
-        if user is None:
+    async def _signed_in(
+        self, db: AsyncSession, *where: ColumnElement[bool]
+    ) -> tuple[UserRow, SessionRow]:
+        # Session and user in one round trip: every signed-in request starts here.
+        found = (
+            await db.execute(
+                select(SessionRow, UserRow)
+                .join(UserRow, UserRow.id == SessionRow.user_id)
+                .where(*where)
+            )
+        ).first()
+        if found is None or not self._live(found[0]):
             raise Unauthenticated
+        session, user = found
         return user, session
 
     async def refresh(
