@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bench import compare, seed, wrk
 from bench.server import Server, running_server
+from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.outbox import queries
 from cometchat_auth.services import open_services
-from cometchat_auth.sessions.vault import TokenVault
 from cometchat_auth.settings import Settings
 from cometchat_auth.store.models import utcnow
 
