@@ -6,8 +6,10 @@ belongs to one worker's file table), so the server exposes nothing to tell them 
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
+import os
 import signal
 import subprocess
 import threading
@@ -29,6 +31,8 @@ from tests.support.processes import wait_until_up
 from tests.support.servers import free_port, serve
 from tests.support.waiting import eventually
 from tests.support.workers import descendants, serving_pid
+
+Connection = http.client.HTTPConnection
 
 
 class TokenCalls:
@@ -66,12 +70,12 @@ class Served:
     port: int
     process: subprocess.Popen[Any]
 
-    def connect(self) -> http.client.HTTPConnection:
+    def connect(self) -> Connection:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         connection.connect()
         return connection
 
-    def worker_of(self, connection: http.client.HTTPConnection) -> int:
+    def worker_of(self, connection: Connection) -> int:
         assert call(connection, "GET", "/healthz")[0] == 200  # accepted by a worker by now
         client_port = connection.sock.getsockname()[1]
         pid = serving_pid(self.port, client_port, descendants(self.process.pid))
@@ -80,7 +84,7 @@ class Served:
 
 
 def call(
-    connection: http.client.HTTPConnection,
+    connection: Connection,
     method: str,
     path: str,
     body: dict[str, Any] | None = None,
@@ -114,41 +118,55 @@ def two_workers(tmp_path: Path, database_url: str, upstream: Upstream) -> Iterat
             [CLI, "serve", "--workers", "2"], env=env, cwd=tmp_path, stdout=output, stderr=output
         )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, output=log.read_text)
+        # Three processes start on two busy cores: give them time.
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process, within=120, output=log.read_text)
         yield Served(port, process)
     finally:
-        if process.poll() is None:
-            process.kill()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """SIGTERM, as a service manager would: the supervisor stops its workers before it exits
+    (a SIGKILL would leave them running, polling the shared test database)."""
+    if process.poll() is None:
+        workers = descendants(process.pid)
+        process.terminate()
+        try:
             process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            for pid in [process.pid, *workers]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            process.wait()
 
 
-def one_connection_per_worker(server: Served) -> dict[int, http.client.HTTPConnection]:
-    """Open connections until two different workers hold one each (the kernel picks, among
-    the workers started: on a busy machine the second may take a while)."""
-    held: dict[int, http.client.HTTPConnection] = {}
+def connection_on(server: Served, *, not_on: int | None = None) -> tuple[int, Connection]:
+    """A fresh connection and the worker holding it, a worker other than ``not_on``: the kernel
+    picks, so connect until it does (on a busy machine the second worker may start late)."""
+    found: list[tuple[int, Connection]] = []
 
-    def both() -> bool:
+    def attempt() -> bool:
         connection = server.connect()
         pid = server.worker_of(connection)
-        if pid in held:
+        if pid == not_on:
             connection.close()
-        else:
-            held[pid] = connection
-        return len(held) == 2
+            return False
+        found.append((pid, connection))
+        return True
 
-    eventually(both, within=60, every=0.05)
-    return held
+    eventually(attempt, within=120, every=0.05)
+    return found[0]
 
 
 def test_a_session_made_on_one_worker_works_on_the_other(two_workers: Served) -> None:
-    (first, on_first), (second, on_second) = one_connection_per_worker(two_workers).items()
-    assert first != second
-
+    first, on_first = connection_on(two_workers)
     email = new_email()
     status, signed_in = call(
         on_first, "POST", "/auth/register", {"email": email, "password": PASSWORD, "name": "Wu"}
     )
     assert status == 201, signed_in
+
+    second, on_second = connection_on(two_workers, not_on=first)
     status, me = call(on_second, "GET", "/auth/me", token=signed_in["accessToken"])
     assert status == 200
     assert me["email"] == email
@@ -161,10 +179,13 @@ def test_a_session_made_on_one_worker_works_on_the_other(two_workers: Served) ->
         on_second, "POST", "/auth/refresh", {"refreshToken": signed_in["refreshToken"]}
     )
     assert status == 200
+
+    _, on_first = connection_on(two_workers, not_on=second)
     assert call(on_first, "GET", "/auth/me", token=refreshed["accessToken"])[0] == 200
     # ... and a spent refresh token shown to the first ends the session on the second too.
     status, _ = call(on_first, "POST", "/auth/refresh", {"refreshToken": signed_in["refreshToken"]})
     assert status == 401
+    _, on_second = connection_on(two_workers, not_on=first)
     assert call(on_second, "GET", "/auth/me", token=refreshed["accessToken"])[0] == 401
 
 
@@ -187,7 +208,7 @@ def test_sigterm_lets_requests_in_flight_finish_and_exits_cleanly(
 
     with ThreadPoolExecutor(len(emails)) as pool:
         answers = [pool.submit(login, email) for email in emails]
-        eventually(lambda: upstream.calls.arrived - before >= len(emails), within=20)
+        eventually(lambda: upstream.calls.arrived - before >= len(emails), within=60)
         two_workers.process.send_signal(signal.SIGTERM)
         results = [answer.result() for answer in answers]
 
@@ -219,10 +240,13 @@ def test_local_mode_runs_one_emulator_for_every_worker(tmp_path: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/healthz", process, output=lambda: process.communicate()[0])
+        wait_until_up(
+            f"{url}/healthz", process, within=120, output=lambda: process.communicate()[0]
+        )
         served = Served(port, process)
-        held = one_connection_per_worker(served)
-        for connection in held.values():
+        previous = None
+        for _ in range(2):  # one sign-up on each worker
+            previous, connection = connection_on(served, not_on=previous)
             body = {"email": new_email(), "password": PASSWORD, "name": "Lo"}
             status, signed_in = call(connection, "POST", "/auth/register", body)
             assert status == 201, signed_in
@@ -230,9 +254,7 @@ def test_local_mode_runs_one_emulator_for_every_worker(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+        stop(process)
     assert process.returncode == 0
     # One emulator, in the supervisor: each port is bound once, no worker tries again.
     assert output.count(f"Uvicorn running on http://127.0.0.1:{emulator_port}") == 1
