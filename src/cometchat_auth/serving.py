@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
 LOCAL_APP_ID = "local-app"
+#: Seconds a worker may leave the supervisor's liveness ping unanswered before it is replaced.
+WORKER_HEALTHCHECK = 60
 
 
 def emulator_dir(settings: Settings) -> Path:
@@ -182,6 +184,9 @@ def _server_config(settings: Settings, *, host: str, port: int, workers: int) ->
         # Only TRUSTED_PROXIES decide whether X-Forwarded-For is believed.
         proxy_headers=False,
         timeout_graceful_shutdown=settings.graceful_timeout,
+        # A worker starting on busy cores (imports, migrations) answers the supervisor's ping
+        # late: uvicorn's 5 s would kill and respawn it, over and over.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK,
     )
 
 

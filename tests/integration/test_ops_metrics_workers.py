@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.integration.test_workers import (  # noqa: F401 (fixtures)
     Served,
     call,
-    one_connection_per_worker,
+    connection_on,
     two_workers,
     upstream,
 )
@@ -32,7 +32,8 @@ def healthz_count(connection: http.client.HTTPConnection) -> float:
 def test_a_scrape_of_one_worker_counts_the_other_s_requests(
     two_workers: Served,  # noqa: F811 (test_workers' fixture)
 ) -> None:
-    (_, on_first), (_, on_second) = one_connection_per_worker(two_workers).items()
+    first, on_first = connection_on(two_workers)
+    _, on_second = connection_on(two_workers, not_on=first)
     before = healthz_count(on_first)
     for _ in range(5):
         assert call(on_second, "GET", "/healthz")[0] == 200
