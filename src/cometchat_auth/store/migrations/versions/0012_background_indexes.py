@@ -5,14 +5,14 @@ pending jobs in id order. Partial indexes hold only those rows (live sessions, p
 both stay quick with millions of ended sessions or failed jobs beside them.
 
 Revision ID: background_indexes
-Revises: passkeys
+Revises: identity_exchange
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "background_indexes"
-down_revision = "passkeys"
+down_revision = "identity_exchange"
 branch_labels = None
 depends_on = None
 
