@@ -233,9 +233,17 @@ def test_a_provider_that_is_down_is_503_with_retry_after(
     provider.down = True
     with identity_server(jwks_refetch_interval=30) as url:
         answer = httpx.post(f"{url}/cometchat/exchange", json={"idToken": provider.id_token()})
+        logout = httpx.post(
+            f"{url}/oidc/backchannel-logout", data={"logout_token": provider.logout_token(sub="a")}
+        )
     assert answer.status_code == 503
     assert answer.json()["error"]["code"] == "IDENTITY_PROVIDER_UNAVAILABLE"
     assert 1 <= int(answer.headers["retry-after"]) <= 30
+    # The provider may send the logout again later: a 503 says so, where a 400 would not.
+    assert logout.status_code == 503
+    assert logout.json()["error"] == "temporarily_unavailable"
+    assert 1 <= int(logout.headers["retry-after"]) <= 30
+    assert logout.headers["cache-control"] == "no-store"
 
 
 def test_accounts_off_serves_the_exchange_alone(client: httpx.Client) -> None:
