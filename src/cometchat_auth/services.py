@@ -94,6 +94,14 @@ def cometchat_client(settings: Settings) -> CometChatClient:
     )
 
 
+def mint_guard_grace(settings: Settings) -> float:
+    """Seconds after which a request that minted a token is surely over: a sign-in settles the
+    user's jobs and mints (a CometChat deadline each) around a few bounded statements."""
+    if settings.mint_guard_grace is not None:
+        return settings.mint_guard_grace
+    return 2 * (settings.cometchat_deadline + settings.database_timeout) + 5
+
+
 def cometchat_jobs(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -230,7 +238,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 settings.access_token_ttl,
                 timedelta(seconds=settings.access_token_leeway),
             ),
-            chat=ChatTokens(session_slots(), vault=vault, cometchat=client, jobs=jobs),
+            chat=ChatTokens(
+                session_slots(),
+                vault=vault,
+                cometchat=client,
+                jobs=jobs,
+                guard_grace=mint_guard_grace(settings),
+            ),
             idle_timeout=settings.session_idle_timeout,
             max_age=settings.session_max_age,
             retention=settings.session_retention,

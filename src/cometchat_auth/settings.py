@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     #: Seconds to connect, to wait for a pooled connection, and per statement: an unreachable or
     #: blackholed database gives a quick 503, never a hang.
     database_timeout: float = Field(5.0, gt=0)
+    #: Seconds after which a mint's guard reconciles the user's CometChat tokens, unless the
+    #: token was saved; by default twice COMETCHAT_DEADLINE plus DATABASE_TIMEOUT, plus 5.
+    mint_guard_grace: float | None = Field(None, gt=0)
     redis_url: str | None = None
     cors_origins: Annotated[list[str], NoDecode] = []
     #: The names in ``Host`` this server answers to (``auth.example.com``, ``*.example.com``);

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from cometchat_auth.settings import Settings
 from tests.support.auth_server import isolated_settings, serve_auth
 from tests.support.postgres import admin
+from tests.support.tcp_proxy import TcpProxy, tcp_proxy
 
 
 @contextmanager
@@ -90,3 +91,10 @@ def server_url(make_server: Callable[..., AbstractContextManager[str]]) -> Itera
 def client(server_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server_url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture
+def proxy() -> Iterator[TcpProxy]:
+    """A TCP proxy to PostgreSQL that the test can make refuse, blackhole or cut."""
+    with tcp_proxy("127.0.0.1", 5432) as proxy:
+        yield proxy

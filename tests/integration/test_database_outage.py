@@ -27,12 +27,6 @@ CLIENT_TIMEOUT = 15
 
 
 @pytest.fixture
-def proxy() -> Iterator[TcpProxy]:
-    with tcp_proxy("127.0.0.1", 5432) as proxy:
-        yield proxy
-
-
-@pytest.fixture
 def server_url(
     proxy: TcpProxy, postgres_url: str, make_server: Callable[..., AbstractContextManager[str]]
 ) -> Iterator[str]:

@@ -26,6 +26,8 @@ def production_env(
         "PATH": os.environ.get("PATH", ""),
         "APP_ENV": "production",
         "HOST": "127.0.0.1",
+        # One process, no supervisor: kill() must kill the server itself.
+        "WORKERS": "1",
         "DATABASE_URL": database_url,
         "STATE_DIR": str(state_dir),
         "SECRET_KEY": "process-test-secret-key-for-access-tokens",
@@ -62,7 +64,7 @@ class ServerProcess:
                 [CLI, "serve"], env=self.env, cwd=self.log.parent, stdout=out, stderr=out
             )
 
-    def wait_up(self, *, within: float = 30) -> None:
+    def wait_up(self, *, within: float = 120) -> None:
         assert self.process is not None
         wait_until_up(f"{self.url}/healthz", self.process, within=within, output=self.log.read_text)
 

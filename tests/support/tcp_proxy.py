@@ -15,15 +15,13 @@ import threading
 from collections.abc import Iterator
 from typing import Literal
 
-from tests.support.servers import free_port
-
 Mode = Literal["pass", "refuse", "blackhole"]
 
 
 class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.port = free_port()
+        self.port = 0  # the kernel's choice, known once listening: no race for a free port
         self.mode: Mode = "pass"
         self._loop = asyncio.new_event_loop()
         self._writers: set[asyncio.StreamWriter] = set()
@@ -55,9 +53,8 @@ class TcpProxy:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._flowing.set()
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._accept, "127.0.0.1", self.port)
-        )
+        server = self._loop.run_until_complete(asyncio.start_server(self._accept, "127.0.0.1", 0))
+        self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
             self._loop.run_forever()
@@ -100,7 +97,8 @@ class TcpProxy:
 
     def start(self) -> None:
         self._thread.start()
-        self._ready.wait(timeout=10)
+        if not self._ready.wait(timeout=10):
+            raise RuntimeError("the TCP proxy did not start")
 
     def stop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)

@@ -8,7 +8,11 @@ the rules that make sure of it under concurrency:
   theirs and answer with the saved one;
 - ending a key reads its token in the same UPDATE that ends it: it waits for a concurrent save,
   and a save after it finds the key ended (and queues deletion of what it minted);
-- a key ended before its first token keeps a row saying so (owned slots), for the same reason.
+- a key ended before its first token keeps a row saying so (owned slots), for the same reason;
+- no token is ever without an owner, even if the process dies or the database fails around the
+  mint: a guard job is committed before the call and dropped in the transaction that saves the
+  token (or queues its deletion); a guard left behind reconciles the user's tokens in CometChat
+  with the keys that hold them, and deletes the rest.
 
 Everything here only writes in the caller's transaction; the caller commits. Minting calls
 CometChat, so callers mint before their first write (SQLite has one write lock).
@@ -17,6 +21,7 @@ CometChat, so callers mint before their first write (SQLite has one write lock).
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +38,8 @@ from cometchat_auth.outbox.breaker import CircuitBreaker
 from cometchat_auth.outbox.cometchat_jobs import CometChatJobs
 from cometchat_auth.store.db import dialect_insert
 from cometchat_auth.store.models import utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,7 @@ class ChatTokens:
         vault: TokenVault,
         cometchat: CometChatClient,
         jobs: CometChatJobs,
+        guard_grace: float = 60.0,
         audit: bool = True,
     ) -> None:
         self.slots = slots
@@ -60,6 +68,11 @@ class ChatTokens:
         self.jobs = jobs
         self._cometchat = cometchat
         self._audit = audit
+        #: Seconds after which a mint's guard, if still there, reconciles (the request is over).
+        self._guard_grace = guard_grace
+        #: The guard of each token minted here and not yet kept or discarded.
+        self._guards: dict[str, int] = {}
+        jobs.add_owner(self.owned)
 
     @property
     def breaker(self) -> CircuitBreaker:
@@ -96,9 +109,34 @@ class ChatTokens:
             return current
         return await self.keep(db, principal, await self.mint(principal), stored=sealed)
 
+    async def owned(self, db: AsyncSession, uid: str) -> set[str]:
+        """The tokens of ``uid`` that live keys hold (for the reconciler)."""
+        sealed = await db.scalars(
+            select(self.slots.sealed).where(self.slots.uid == uid, self.slots.ended_at.is_(None))
+        )
+        return {token for one in sealed if (token := self.open(one))}
+
     async def mint(self, principal: Principal, *, within: float | None = None) -> str:
-        """A new CometChat token, through the circuit breaker and within the deadline."""
-        return await self.breaker.call(lambda: self._create_token(principal), within=within)
+        """A new CometChat token, through the circuit breaker and within the deadline.
+
+        The caller must ``keep`` or ``discard`` it: that drops the guard committed here first.
+        """
+        guard = await self.jobs.guard_mint(principal.uid, grace=self._guard_grace)
+        token = await self.breaker.call(lambda: self._create_token(principal), within=within)
+        self._guards[token] = guard
+        return token
+
+    async def discard(self, db: AsyncSession, uid: str, token: str) -> None:
+        """Queue deletion of a token minted here and not kept (a lost race)."""
+        await self.jobs.delete_token(db, uid, token)
+        await self._owned_now(db, token)
+
+    async def _owned_now(self, db: AsyncSession, token: str) -> None:
+        """Drop ``token``'s guard in the caller's transaction: saved or queued, it has an owner."""
+        guard = self._guards.pop(token, None)
+        if guard is not None and not await self.jobs.mint_owned(db, guard):
+            # The mint outlasted its grace and the reconciler runs now: it reads after us.
+            log.warning("a CometChat token was kept after its guard began to reconcile")
 
     async def _create_token(self, principal: Principal) -> str:
         """A new CometChat token; a uid with no CometChat user yet gets one now."""
@@ -124,6 +162,7 @@ class ChatTokens:
         queued for deletion too; then the winner's token is the answer, or ChatSessionEnded.
         """
         slots = self.slots
+        await self._owned_now(db, token)
         if slots.owned and stored is None:
             await db.execute(
                 dialect_insert(db)(slots.table)

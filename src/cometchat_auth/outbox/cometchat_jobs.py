@@ -29,6 +29,7 @@ from cometchat_auth.outbox.errors import PermanentFailure, RetryLater
 from cometchat_auth.outbox.models import Job
 from cometchat_auth.outbox.worker import Handler, Outbox
 from cometchat_auth.store import UserRow
+from cometchat_auth.store.models import utcnow
 
 CREATE_USER = "cometchat.create_user"
 UPDATE_USER = "cometchat.update_user"
@@ -40,6 +41,10 @@ DEACTIVATE_USER = "cometchat.deactivate_user"
 REACTIVATE_USER = "cometchat.reactivate_user"
 DELETE_TOKEN = "cometchat.delete_token"  # noqa: S105 (a job kind, not a secret)
 FLUSH_TOKENS = "cometchat.flush_tokens"
+RECONCILE_TOKENS = "cometchat.reconcile_tokens"
+
+#: The tokens of a uid that live keys hold (each table of chat sessions adds one).
+Owner = Callable[[AsyncSession, str], Awaitable[set[str]]]
 
 
 class CometChatJobs:
@@ -58,8 +63,14 @@ class CometChatJobs:
             (REACTIVATE_USER, self._reactivate_user),
             (DELETE_TOKEN, self._delete_token),
             (FLUSH_TOKENS, self._flush_tokens),
+            (RECONCILE_TOKENS, self._reconcile_tokens),
         ):
             outbox.register(kind, handler)
+        self._owners: list[Owner] = []
+
+    def add_owner(self, owner: Owner) -> None:
+        """Count the tokens ``owner`` holds as owned when a mint is reconciled."""
+        self._owners.append(owner)
 
     # Queueing, in the caller's transaction
 
@@ -96,6 +107,30 @@ class CometChatJobs:
 
     async def flush_tokens(self, db: AsyncSession, uid: str) -> Job:
         return await self.outbox.enqueue(db, FLUSH_TOKENS, {"uid": uid}, ordering_key=uid)
+
+    # Minting with no orphan: a guard committed before the call, dropped with the token's save
+
+    async def guard_mint(self, uid: str, *, grace: float) -> int:
+        """Commit, before minting a token for ``uid``, a job that reconciles the user's tokens
+        after ``grace`` seconds; returns its id for ``mint_owned``.
+
+        Should the process die or the database fail anywhere around the mint, the job stays and
+        deletes in CometChat every token of the user that no live key owns.
+        """
+        async with self.outbox.sessionmaker() as db:
+            job = await self.outbox.enqueue(
+                db, RECONCILE_TOKENS, {"uid": uid}, ordering_key=_reconciling(uid), delay=grace
+            )
+            await db.commit()
+        return job.id
+
+    async def mint_owned(self, db: AsyncSession, guard: int) -> bool:
+        """Drop the guard in the transaction that saves the minted token (or queues its deletion).
+
+        False when the guard is already running (the mint outlasted its grace): the token may be
+        deleted any moment, so the caller must not hand it out.
+        """
+        return await queries.cancel(db, guard, rows=self.outbox.rows)
 
     async def waiting(self, db: AsyncSession, uid: str) -> bool:
         """Whether the user has queued jobs, looked up in the caller's transaction."""
@@ -186,3 +221,33 @@ class CometChatJobs:
     async def _flush_tokens(self, payload: dict[str, Any]) -> None:
         with contextlib.suppress(UserNotFound):
             await self._call(lambda: self._client.flush_auth_tokens(payload["uid"]))
+
+    async def _reconcile_tokens(self, payload: dict[str, Any]) -> None:
+        """Delete the user's tokens in CometChat that no live key owns (a mint's orphans).
+
+        CometChat is listed first, the database read after: a token minted after the listing is
+        not in it, and a mint in flight before the read still has its guard pending (not due):
+        then this waits for that guard, or its save, rather than delete a token about to be saved.
+        """
+        uid = payload["uid"]
+        listed: set[str] = set()
+
+        async def listing() -> None:
+            listed.update([token.auth_token async for token in self._client.list_auth_tokens(uid)])
+
+        with contextlib.suppress(UserNotFound):  # no user, no token
+            await self._call(listing)
+        async with self.outbox.sessionmaker() as db:
+            in_flight = await queries.last_not_due(db, _reconciling(uid), rows=self.outbox.rows)
+            owned: set[str] = set()
+            for owner in self._owners:
+                owned |= await owner(db, uid)
+        if in_flight is not None:
+            raise RetryLater(max(0.0, (in_flight - utcnow()).total_seconds()))
+        for orphan in listed - owned:
+            await self._delete_token({"uid": uid, "token": orphan})
+
+
+def _reconciling(uid: str) -> str:
+    """The guards' ordering key: apart from the user's own jobs, which must not wait on them."""
+    return f"reconcile:{uid}"

@@ -87,6 +87,28 @@ async def renew(db: AsyncSession, job: Claimed, *, lease: float, rows: Rows = Jo
     return int(getattr(renewed, "rowcount", 0)) == 1
 
 
+async def cancel(db: AsyncSession, job_id: int, *, rows: Rows = JobRow) -> bool:
+    """Drop a pending job no worker holds, in the caller's transaction; False if one took it."""
+    dropped = await db.execute(
+        delete(rows).where(rows.id == job_id, rows.status == PENDING, rows.locked_until.is_(None))
+    )
+    return int(getattr(dropped, "rowcount", 0)) == 1
+
+
+async def last_not_due(
+    db: AsyncSession, ordering_key: str, *, rows: Rows = JobRow
+) -> datetime | None:
+    """When the last pending job of ``ordering_key`` not yet due becomes due (None: none is)."""
+    latest: datetime | None = await db.scalar(
+        select(func.max(rows.run_after)).where(
+            rows.ordering_key == ordering_key,
+            rows.status == PENDING,
+            rows.run_after > utcnow(),
+        )
+    )
+    return latest
+
+
 async def finish(db: AsyncSession, job_id: int, *, rows: Rows = JobRow) -> None:
     await db.execute(delete(rows).where(rows.id == job_id))
     await db.commit()

@@ -212,7 +212,7 @@ class SessionManager:
         )
         if getattr(rotated, "rowcount", 0) != 1:
             if minted:  # a concurrent refresh with the same token won: ours must not linger
-                await self._jobs.delete_token(db, user.id, minted)
+                await self.chat.discard(db, user.id, minted)
                 raise kept(RefreshTokenReused())
             raise RefreshTokenReused
         db.add(SpentRefreshToken(token_hash=presented, session_id=session.id, spent_at=now))
