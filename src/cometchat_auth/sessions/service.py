@@ -183,16 +183,18 @@ class SessionManager:
         *,
         limit: Callable[[str], Awaitable[None]] | None = None,
     ) -> Issued:
-        """Rotate the refresh token; a used one ends its session (after a short grace).
+        """Rotate the refresh token to its successor (derived from it, see ``successor``).
 
-        ``limit`` counts the attempt against the session's id: the token itself changes with
-        every rotation, the session does not.
+        The token the last rotation replaced, presented again within REFRESH_REUSE_GRACE (a lost
+        answer, a second tab, a concurrent request), gets the same successor and a fresh access
+        token; any other spent token ends the session. ``limit`` counts the attempt against the
+        session's id: the token itself changes with every rotation, the session does not.
         """
         presented = hash_token(refresh_token)
+        refresh, refresh_hash = self.access.successor(refresh_token)
         session = await db.scalar(select(SessionRow).where(SessionRow.refresh_hash == presented))
         if session is None:
-            await self._reused(db, presented)
-            raise RefreshTokenInvalid
+            return await self._presented_again(db, presented, refresh, limit)
         if limit is not None:
             await limit(session.id)
         user = await db.get(UserRow, session.user_id) if self._live(session) else None
@@ -204,17 +206,20 @@ class SessionManager:
         current = self.chat.open(stored)
         minted, wait = (None, None) if current else await self._or_later(self._mint(user, session))
         now = utcnow()
-        refresh, refresh_hash = new_refresh_token()
         rotated = await db.execute(
             update(SessionRow)
-            .where(SessionRow.id == session.id, SessionRow.refresh_hash == presented)
+            .where(
+                SessionRow.id == session.id,
+                SessionRow.refresh_hash == presented,
+                SessionRow.ended_at.is_(None),
+            )
             .values(refresh_hash=refresh_hash, rotated_at=now, last_used_at=now)
         )
         if getattr(rotated, "rowcount", 0) != 1:
-            if minted:  # a concurrent refresh with the same token won: ours must not linger
+            # A concurrent refresh with the same token won (or the session ended meanwhile).
+            if minted:  # ours must not linger
                 await self.chat.discard(db, user.id, minted)
-                raise kept(RefreshTokenReused())
-            raise RefreshTokenReused
+            return await self._presented_again(db, presented, refresh, None)
         db.add(SpentRefreshToken(token_hash=presented, session_id=session.id, spent_at=now))
         token = (
             await self.chat.keep(db, principal(user, session), minted, stored=stored)
@@ -224,27 +229,39 @@ class SessionManager:
         access = self.access.issue(user.id, session.id, now)
         return Issued(user, session, access, refresh, token, wait)
 
-    async def _reused(self, db: AsyncSession, presented: str) -> None:
-        """Raise RefreshTokenReused for a spent token, ending its session first (kept).
+    async def _presented_again(
+        self,
+        db: AsyncSession,
+        presented: str,
+        successor: str,
+        limit: Callable[[str], Awaitable[None]] | None,
+    ) -> Issued:
+        """A refresh token that is no session's current one: unknown, or spent.
 
-        Within the grace it may be an answer the client lost; but then nobody holds the session's
-        current refresh token, and the session (with its CometChat token) would linger until the
-        idle timeout: it ends either way, and only past the grace is it reported as a theft.
+        Spent by the session's last rotation, within the grace: the same successor again. Any
+        other spent token means someone holds a copy they should not: the session ends (kept),
+        which makes every copy die.
         """
-        spent = await db.get(SpentRefreshToken, presented)
+        spent = await db.get(SpentRefreshToken, presented, populate_existing=True)
         if spent is None:
-            return
-        session = await db.get(SessionRow, spent.session_id)
+            raise RefreshTokenInvalid
+        session = await db.get(SessionRow, spent.session_id, populate_existing=True)
         if session is None or not self._live(session):
-            return
-        # Only the token the last rotation replaced, and only briefly, may be a lost answer.
-        lost_answer = spent.spent_at == session.rotated_at and (
-            utcnow() - spent.spent_at <= self._grace
-        )
-        if not lost_answer:
-            # Someone holds a copy they should not: ending the session makes every copy die.
-            record(db, Event.REFRESH_REUSED, user_id=session.user_id, session=session.id)
-        await self.end(db, session, "refresh_lost" if lost_answer else "refresh_reused")
+            raise RefreshTokenInvalid
+        if limit is not None:
+            await limit(session.id)
+        user = await db.get(UserRow, session.user_id)
+        now = utcnow()
+        if (
+            user is not None
+            and session.refresh_hash == hash_token(successor)
+            and now - spent.spent_at <= self._grace
+        ):
+            access = self.access.issue(user.id, session.id, now)
+            token = self.chat.open(session.cometchat_token)
+            return Issued(user, session, access, successor, token)
+        record(db, Event.REFRESH_REUSED, user_id=session.user_id, session=session.id)
+        await self.end(db, session, "refresh_reused")
         raise kept(RefreshTokenReused())
 
     async def cometchat_token(

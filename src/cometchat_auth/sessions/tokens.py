@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +25,14 @@ def new_refresh_token() -> tuple[str, str]:
     return token, hash_token(token)
 
 
+def successor(token: str, key: str) -> tuple[str, str]:
+    """The refresh token that replaces ``token``, and its hash: an HMAC of it under the server
+    key. Derived, never stored: a second presentation within the grace gets the same one."""
+    mac = hmac.new(key.encode(), b"refresh-successor:" + token.encode(), hashlib.sha256)
+    derived = base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+    return derived, hash_token(derived)
+
+
 def hash_token(token: str) -> str:
     # SHA-256 is enough: the token is random, so there is nothing to brute-force.
     return hashlib.sha256(token.encode()).hexdigest()
@@ -41,6 +51,10 @@ class AccessTokens:
         self._secret = secret
         self.ttl = ttl
         self._leeway = leeway
+
+    def successor(self, refresh_token: str) -> tuple[str, str]:
+        """``successor`` under this server's key."""
+        return successor(refresh_token, self._secret)
 
     def issue(self, user_id: str, session_id: str, now: datetime) -> str:
         claims = {
