@@ -41,6 +41,7 @@ def server_env(folder: Path, port: int, api_base: str, database_url: str) -> dic
         "COMETCHAT_REST_API_KEY": REST_API_KEY,
         "COMETCHAT_API_BASE": api_base,
         "CORS_ORIGINS": "https://app.example",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "PUBLIC_URL": "https://auth.example",
         "LOCKOUT_THRESHOLD": "1000000",
         # Tokens seeded before a run must outlive it.
