@@ -154,5 +154,15 @@ def test_production_urls_and_weak_argon2(tmp_path: Path) -> None:
     )
     assert found["PUBLIC_URL"].status is Status.FAIL
     assert found["CORS_ORIGINS"].status is Status.FAIL
+    assert found["ALLOWED_HOSTS"].status is Status.FAIL  # required in production
     assert found["argon2 costs"].status is Status.FAIL
     assert found["SMTP"].status is Status.FAIL  # nobody would get the reset mails
+
+
+def test_allowed_hosts_must_name_the_public_url(tmp_path: Path) -> None:
+    production = {"app_env": "production", "public_url": "https://auth.example"}
+    found = findings(tmp_path, allowed_hosts=["api.example"], **production)
+    assert found["ALLOWED_HOSTS"].status is Status.FAIL
+    assert "auth.example" in found["ALLOWED_HOSTS"].fix
+    found = findings(tmp_path, allowed_hosts=["*.example"], **production)
+    assert found["ALLOWED_HOSTS"].status is Status.PASS

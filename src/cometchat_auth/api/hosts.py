@@ -8,7 +8,7 @@ peer's address, keeps such pages out.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -38,22 +38,29 @@ def allowed_names(settings: Settings) -> list[str]:
     return [f"[{name}]" if ":" in name and not name.startswith("[") else name for name in names]
 
 
+def host_matcher(names: Iterable[str]) -> Callable[[str | None], bool]:
+    """Whether a ``Host`` header is one of ``names``; ``*.example.com`` allows subdomains."""
+    lowered = [name.lower() for name in names]
+    exact = frozenset(n for n in lowered if not n.startswith("*."))
+    suffixes = tuple(n[1:] for n in lowered if n.startswith("*."))
+
+    def allows(header: str | None) -> bool:
+        name = host_name(header) if header is not None else None
+        return name is not None and (name in exact or name.endswith(suffixes))
+
+    return allows
+
+
 class AllowedHosts:
     """Refuse (400 HOST_NOT_ALLOWED) a request whose ``Host`` is not an allowed name.
 
     A rebinding DNS name, a tunnel or a forged header never reaches a route, so nothing built from
-    the Host (a redirect's ``Location``) can point elsewhere. ``*.example.com`` allows subdomains.
+    the Host (a redirect's ``Location``) can point elsewhere.
     """
 
     def __init__(self, app: ASGIApp, *, names: Iterable[str]) -> None:
         self.app = app
-        lowered = [name.lower() for name in names]
-        self.exact = frozenset(n for n in lowered if not n.startswith("*."))
-        self.suffixes = tuple(n[1:] for n in lowered if n.startswith("*."))
-
-    def allows(self, header: str | None) -> bool:
-        name = host_name(header) if header is not None else None
-        return name is not None and (name in self.exact or name.endswith(self.suffixes))
+        self.allows = host_matcher(names)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):

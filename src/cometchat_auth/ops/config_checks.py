@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from cryptography.fernet import Fernet
 
 from cometchat_auth.accounts.passwords import meets_owasp_floor
+from cometchat_auth.api.hosts import LOOPBACK_HOSTS, allowed_names, host_matcher
 from cometchat_auth.ops.calibrate import Costs, measure
 from cometchat_auth.ops.findings import Finding, failed, passed, warned
 from cometchat_auth.settings import MIN_SECRET_BYTES, Settings
@@ -165,6 +166,7 @@ def urls(settings: Settings) -> list[Finding]:
             )
         else:
             found.append(passed("CORS_ORIGINS", ", ".join(origins)))
+    found.append(_hosts(settings))
     if public and origins and "*" not in origins and not settings.local:
         site = f"{urlsplit(public).scheme}://{urlsplit(public).netloc}"
         if site not in origins:
@@ -176,6 +178,27 @@ def urls(settings: Settings) -> list[Finding]:
                 )
             )
     return found
+
+
+def _hosts(settings: Settings) -> Finding:
+    """ALLOWED_HOSTS: set in production, and naming PUBLIC_URL's host, or its own links get 400."""
+    names = allowed_names(settings)
+    if not settings.allowed_hosts:
+        return (
+            passed("ALLOWED_HOSTS", f"unset: {', '.join(LOOPBACK_HOSTS)} (local mode)")
+            if settings.local
+            else failed(
+                "ALLOWED_HOSTS", "not set", "list the names clients use, e.g. auth.example.com"
+            )
+        )
+    public = urlsplit(settings.public_url).netloc if settings.public_url else None
+    if public and not host_matcher(names)(public):
+        return failed(
+            "ALLOWED_HOSTS",
+            f"PUBLIC_URL's host {public} is not among {', '.join(names)}: its links get 400",
+            f"add {urlsplit(settings.public_url or '').hostname} to ALLOWED_HOSTS",
+        )
+    return passed("ALLOWED_HOSTS", ", ".join(names))
 
 
 def argon2(settings: Settings) -> list[Finding]:
