@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
+from cometchat_auth.outbox.cometchat_jobs import DELETE_TOKEN
+from cometchat_auth.outbox.models import JobRow
 from cometchat_auth.services import open_services
 from cometchat_auth.settings import Settings
 from cometchat_auth.store import SessionRow, SpentRefreshToken
@@ -80,3 +82,36 @@ async def test_sweep_deletes_old_ended_sessions_and_spent_tokens_of_ended_ones(
     # Only the live session still needs its spent tokens (to catch a stolen copy).
     assert kept[live["user"]["id"]] in spent
     assert kept[recent["user"]["id"]] not in spent
+
+
+async def test_a_session_ended_twice_queues_its_token_deletion_once(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Two workers' sweeps may both pick the same stale session: the second finds it ended."""
+    settings = make_settings()
+    with serve_auth(settings) as url, httpx.Client(base_url=url) as client:
+        body = register(client)
+    uid = body["user"]["id"]
+    async with open_services(settings) as services:
+        async with (
+            services.database.sessionmaker() as first,
+            services.database.sessionmaker() as second,
+        ):
+            row = await first.scalar(select(SessionRow).where(SessionRow.user_id == uid))
+            stale = await second.scalar(select(SessionRow).where(SessionRow.user_id == uid))
+            assert row is not None
+            assert stale is not None
+            await services.sessions.end(first, row, "idle")
+            await first.commit()
+            await services.sessions.end(second, stale, "expired")
+            await second.commit()
+        async with services.database.sessionmaker() as db:
+            ended = await db.scalar(select(SessionRow).where(SessionRow.user_id == uid))
+            deletions = (
+                await db.scalars(
+                    select(JobRow).where(JobRow.kind == DELETE_TOKEN, JobRow.ordering_key == uid)
+                )
+            ).all()
+    assert ended is not None
+    assert ended.end_reason == "idle"
+    assert len(deletions) == 1

@@ -344,11 +344,13 @@ class SessionManager:
         """Mark the session ended; returns its sealed CometChat token as stored now.
 
         The ending UPDATE itself reads the token: it waits for a concurrent save, and a save
-        after it finds the session ended, so no freshly minted token is missed.
+        after it finds the session ended, so no freshly minted token is missed. A session that
+        already ended (another worker's sweep got there first) is left as it is: its token's
+        deletion is queued once.
         """
         sealed = await db.scalar(
             update(SessionRow)
-            .where(SessionRow.id == session.id)
+            .where(SessionRow.id == session.id, SessionRow.ended_at.is_(None))
             .values(ended_at=utcnow(), end_reason=reason)
             .returning(SessionRow.cometchat_token)
         )
