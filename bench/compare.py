@@ -3,7 +3,7 @@
 The server under test is pinned to core 0; wrk (one thread, 32 connections) and the Node
 upstream stub, which answers CometChat's calls at once, run on core 1. Every path is measured
 on SQLite and on PostgreSQL; login is set against the argon2id bound measured in this run
-(cores / median verify time), and login with ``--workers 2`` runs unpinned beside it.
+(cores / fastest verify time), and login with ``--workers 2`` runs unpinned beside it.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,7 +84,8 @@ def _express(stub: str) -> wrk.Figures:
 
 
 def _verify_seconds(hashed: str) -> float:
-    """Median time of one argon2id verify on the server's core, alone."""
+    """The fastest of 15 argon2id verifies on the server's core: the hash's own cost, with
+    whatever else the machine runs left out (a median counts that in and flatters the login)."""
     hasher = Passwords()._hasher  # the server's own hasher and cost
     before = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {int(SERVER_CORE)})
@@ -97,7 +97,7 @@ def _verify_seconds(hashed: str) -> float:
             times.append(time.perf_counter() - started)
     finally:
         os.sched_setaffinity(0, before)
-    return statistics.median(times)
+    return min(times)
 
 
 @contextlib.contextmanager
@@ -259,7 +259,7 @@ def main() -> None:
         f"Express tutorial server, GET /login: {express.rate:,.0f} req/s, "
         f"p50 {express.p50_ms:.1f} ms, p99 {express.p99_ms:.1f} ms"
     )
-    print(f"argon2id verify (m=19456 KiB, t=2, p=1), median on one core: {verify * 1000:.1f} ms")
+    print(f"argon2id verify (m=19456 KiB, t=2, p=1), fastest on one core: {verify * 1000:.1f} ms")
     for kind, rows in tables.items():
         print(_table(f"{kind}:", rows, express, 1 / verify))
     one = tables["postgresql"][-1].figures

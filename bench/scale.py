@@ -174,7 +174,7 @@ async def _background(env: dict[str, str]) -> dict[str, Any]:
                 "poll_plan": await _plan(connection, *poll_sql[0]),
             }
             await connection.rollback()
-    return {"sweep_s": sweep, "ended": ended, "poll_s": poll, "claimed": len(claimed), **plans}
+    return {"sweep_s": sweep, "ended": len(ended), "poll_s": poll, "claimed": len(claimed), **plans}
 
 
 @contextlib.contextmanager
