@@ -9,7 +9,7 @@ import httpx
 
 from cometchat_auth.cometchat import CometChatClient
 from tests.integration.test_cli import clean_env, cli
-from tests.support.auth_server import PASSWORD, bearer, register
+from tests.support.auth_server import ENCRYPTION_KEY, PASSWORD, SECRET_KEY, bearer, register
 from tests.support.emulator_view import REST_KEY, emulator_user, token_works
 
 
@@ -22,6 +22,9 @@ def test_disable_then_enable(
         COMETCHAT_REST_API_KEY=REST_KEY["apikey"],
         COMETCHAT_API_BASE=f"{emulator_url}/v3",
         STATE_DIR=str(tmp_path / "state"),
+        # The server's keys: its outbox worker may run the jobs the CLI queues.
+        SECRET_KEY=SECRET_KEY,
+        TOKEN_ENCRYPTION_KEYS=ENCRYPTION_KEY,
     )
     first = register(client)
     email, uid = first["user"]["email"], first["user"]["id"]
