@@ -4,7 +4,6 @@ flows are read back in test_security_api)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -12,29 +11,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-from sqlalchemy import select
 
-from cometchat_auth.audit import AuditEventRow, Event
-from cometchat_auth.store import open_database
+from cometchat_auth.audit import Event
 from tests.integration.test_cli import clean_env, cli
 from tests.integration.test_mfa_api import code, enrolled, password_step, verify
+from tests.support.audit import account_events
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.emulator_view import REST_KEY
 from tests.support.smtp import link_in
 from tests.support.waiting import eventually
-
-
-def events_of(database_url: str, user_id: str) -> list[str]:
-    async def read() -> list[str]:
-        async with open_database(database_url) as database, database.sessionmaker() as db:
-            rows = await db.scalars(
-                select(AuditEventRow)
-                .where(AuditEventRow.user_id == user_id)
-                .order_by(AuditEventRow.id)
-            )
-            return [row.event for row in rows]
-
-    return asyncio.run(read())
 
 
 def test_the_second_factor_is_audited(client: httpx.Client, database_url: str) -> None:
@@ -49,7 +34,7 @@ def test_the_second_factor_is_audited(client: httpx.Client, database_url: str) -
         headers=bearer(account),
     )
     assert off.status_code == 204, off.text
-    events = events_of(database_url, account["user"]["id"])
+    events = account_events(database_url, account["user"]["id"])
     for event in ("mfa_enabled", "mfa_required", "mfa_failed", "mfa_succeeded", "mfa_disabled"):
         assert event in events, events
 
@@ -76,7 +61,7 @@ def test_an_email_change_is_audited(
     mail = eventually(lambda: [m for m in _mails(folder) if m["To"] == new])[0]
     token = parse_qs(urlsplit(link_in(mail, "/email/confirm")).query)["token"][0]
     assert client.post("/auth/email/confirm", json={"token": token}).status_code == 200
-    events = events_of(database_url, account["user"]["id"])
+    events = account_events(database_url, account["user"]["id"])
     assert "email_change_requested" in events, events
     assert "email_changed" in events, events
 
@@ -95,7 +80,7 @@ def test_an_operator_disabling_and_enabling_an_account_is_audited(
     for command in ("disable", "enable"):
         done = cli(["users", command, account["user"]["email"]], env=env, cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
-    events = events_of(database_url, account["user"]["id"])
+    events = account_events(database_url, account["user"]["id"])
     assert events[-2:] == ["account_disabled", "account_enabled"], events
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from cometchat_auth.audit import AuditEventRow, query
 from cometchat_auth.store import UserRow, open_database
+from tests.support.audit import account_events
 from tests.support.auth_server import PASSWORD, bearer, new_email, register
 from tests.support.servers import free_port
 
@@ -94,7 +95,6 @@ def test_forwarded_for_from_a_trusted_proxy_is_honoured(
         for n in range(4):
             answer = login(http, email, headers={"X-Forwarded-For": f"198.51.100.{n}"})
             assert answer.status_code == 200, answer.text
-    import asyncio
 
     async def ips() -> list[str | None]:
         async with open_database(database_url) as database, database.sessionmaker() as db:
@@ -178,7 +178,6 @@ async def _stored_hash(database_url: str, email: str) -> str:
 def test_login_rehashes_after_a_parameter_change(
     make_server: MakeServer, database_url: str
 ) -> None:
-    import asyncio
 
     with make_server() as url, httpx.Client(base_url=url) as http:
         email = register(http)["user"]["email"]
@@ -233,7 +232,6 @@ def test_security_headers_and_no_store(client: httpx.Client) -> None:
 def test_audit_log_records_the_flows_and_the_cli_reads_it(
     client: httpx.Client, database_url: str, tmp_path: Any
 ) -> None:
-    import asyncio
 
     body = register(client)
     email = body["user"]["email"]
@@ -289,21 +287,6 @@ def test_redis_down_refuses_limited_requests_with_a_503_and_retry_after(
             assert answer.status_code == 503, (path, answer.text)
             assert answer.json()["error"]["code"] == "RATE_LIMIT_UNAVAILABLE"
             assert int(answer.headers["retry-after"]) > 0
-
-
-def account_events(database_url: str, user_id: str) -> list[str]:
-    """Every event recorded for the account id, oldest first (they outlive a deleted account)."""
-
-    async def read() -> list[str]:
-        async with open_database(database_url) as database, database.sessionmaker() as db:
-            rows = await db.scalars(
-                select(AuditEventRow)
-                .where(AuditEventRow.user_id == user_id)
-                .order_by(AuditEventRow.id)
-            )
-            return [row.event for row in rows]
-
-    return asyncio.run(read())
 
 
 def test_each_security_event_is_in_the_audit_log(
