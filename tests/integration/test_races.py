@@ -110,3 +110,30 @@ async def test_concurrent_logins_of_one_person_get_their_own_sessions_and_tokens
     assert cometchat is not None
     live = {token["authToken"] for token in cometchat["authTokens"]}
     assert {each["authToken"] for each in signed_in} <= live
+
+
+async def test_thirty_two_concurrent_rotations_all_answer_with_their_own_new_tokens(
+    server_url: str,
+) -> None:
+    """More rotations at once than the database pool has connections: each must answer (a
+    request that held its connection while it waited for another starved the pool)."""
+    email = new_email()
+    with httpx.Client(base_url=server_url) as http:
+        register(http, email=email)
+    body: dict[str, object] = {"email": email, "password": PASSWORD}
+    signed_in = [
+        answer.json() for answer in await burst(server_url, 32, "/auth/login", [body] * 32)
+    ]
+    limits = httpx.Limits(max_connections=32)
+    # Well within DATABASE_TIMEOUT plus CometChat's deadline, however slow the machine.
+    async with httpx.AsyncClient(base_url=server_url, timeout=30, limits=limits) as http:
+        answers = await asyncio.gather(
+            *(
+                http.post("/cometchat/token", json={"rotate": True}, headers=bearer(each))
+                for each in signed_in
+            )
+        )
+    assert [answer.status_code for answer in answers] == [200] * 32
+    rotated = {answer.json()["authToken"] for answer in answers}
+    assert len(rotated) == 32
+    assert rotated.isdisjoint(each["authToken"] for each in signed_in)

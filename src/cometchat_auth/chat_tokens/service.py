@@ -107,7 +107,7 @@ class ChatTokens:
         current = self.open(sealed)
         if current and not rotate:
             return current
-        return await self.keep(db, principal, await self.mint(principal), stored=sealed)
+        return await self.keep(db, principal, await self.mint(db, principal), stored=sealed)
 
     async def owned(self, db: AsyncSession, uid: str) -> set[str]:
         """The tokens of ``uid`` that live keys hold (for the reconciler)."""
@@ -116,12 +116,15 @@ class ChatTokens:
         )
         return {token for one in sealed if (token := self.open(one))}
 
-    async def mint(self, principal: Principal, *, within: float | None = None) -> str:
+    async def mint(
+        self, db: AsyncSession, principal: Principal, *, within: float | None = None
+    ) -> str:
         """A new CometChat token, through the circuit breaker and within the deadline.
 
-        The caller must ``keep`` or ``discard`` it: that drops the guard committed here first.
+        The caller must ``keep`` or ``discard`` it: that drops the guard committed here first,
+        with what the caller's transaction read (it must not have written yet).
         """
-        guard = await self.jobs.guard_mint(principal.uid, grace=self._guard_grace)
+        guard = await self.jobs.guard_mint(db, principal.uid, grace=self._guard_grace)
         token = await self.breaker.call(lambda: self._create_token(principal), within=within)
         self._guards[token] = guard
         return token

@@ -110,18 +110,22 @@ class CometChatJobs:
 
     # Minting with no orphan: a guard committed before the call, dropped with the token's save
 
-    async def guard_mint(self, uid: str, *, grace: float) -> int:
+    async def guard_mint(self, db: AsyncSession, uid: str, *, grace: float) -> int:
         """Commit, before minting a token for ``uid``, a job that reconciles the user's tokens
         after ``grace`` seconds; returns its id for ``mint_owned``.
 
         Should the process die or the database fail anywhere around the mint, the job stays and
         deletes in CometChat every token of the user that no live key owns.
+
+        It commits the caller's transaction, which has read but not written (callers mint before
+        their first write): the request then holds no pooled connection while CometChat answers,
+        and never waits for a second one while holding its first (requests minting at once, more
+        than the pool holds, starved it until its timeout).
         """
-        async with self.outbox.sessionmaker() as db:
-            job = await self.outbox.enqueue(
-                db, RECONCILE_TOKENS, {"uid": uid}, ordering_key=_reconciling(uid), delay=grace
-            )
-            await db.commit()
+        job = await self.outbox.enqueue(
+            db, RECONCILE_TOKENS, {"uid": uid}, ordering_key=_reconciling(uid), delay=grace
+        )
+        await db.commit()
         return job.id
 
     async def mint_owned(self, db: AsyncSession, guard: int) -> bool:

@@ -141,7 +141,7 @@ class SessionManager:
         if started.waiting and not await self._jobs.settle(issued.user.id):
             return replace(issued, retry_after=retry_after(None))
         token, wait = await self._or_later(
-            self._mint(issued.user, issued.session, within=deadline - loop.time())
+            self._mint(db, issued.user, issued.session, within=deadline - loop.time())
         )
         if token:
             me = principal(issued.user, issued.session)
@@ -204,7 +204,9 @@ class SessionManager:
         # must not be held across an HTTP call.
         stored = session.cometchat_token
         current = self.chat.open(stored)
-        minted, wait = (None, None) if current else await self._or_later(self._mint(user, session))
+        minted, wait = (
+            (None, None) if current else await self._or_later(self._mint(db, user, session))
+        )
         now = utcnow()
         rotated = await db.execute(
             update(SessionRow)
@@ -277,7 +279,7 @@ class SessionManager:
         if old and not rotate:
             return old
         me = principal(user, session)
-        return await self.chat.keep(db, me, await self._mint(user, session), stored=stored)
+        return await self.chat.keep(db, me, await self._mint(db, user, session), stored=stored)
 
     async def end(self, db: AsyncSession, session: SessionRow, reason: str) -> None:
         """End one session at once; its CometChat token's deletion is queued."""
@@ -362,12 +364,13 @@ class SessionManager:
         return user.email_verified or not self._require_verified
 
     async def _mint(
-        self, user: UserRow, session: SessionRow, *, within: float | None = None
+        self, db: AsyncSession, user: UserRow, session: SessionRow, *, within: float | None = None
     ) -> str:
-        """A new CometChat token for the session, if the account may chat."""
+        """A new CometChat token for the session, if the account may chat (see ``ChatTokens.mint``:
+        it commits what ``db`` read)."""
         if not self.may_chat(user):
             raise EmailNotVerified
-        return await self.chat.mint(principal(user, session), within=within)
+        return await self.chat.mint(db, principal(user, session), within=within)
 
     async def _or_later(self, minting: Awaitable[str]) -> tuple[str | None, int | None]:
         """The token, or None: for now (and the seconds to wait) while CometChat is out."""
