@@ -342,7 +342,7 @@ def test_chaos(empty_postgres_url: str, emulator_process: str, tmp_path: Path) -
     tokens = set().union(*cometchat.values())
     print(f"users {len(users)}, CometChat tokens {len(tokens)}, live-session tokens {len(live)}")
     assert outcomes.total >= OPERATIONS
-    assert outcomes.of_status(500) == 0
+    assert outcomes.of_status(500) == 0, [error for s in servers for error in s.unhandled_errors()]
     assert outcomes.without_retry_after == 0
     assert outcomes.slowest <= SLOWEST
     assert set(cometchat) == users

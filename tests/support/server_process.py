@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -82,3 +83,18 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=15)
+
+    def unhandled_errors(self) -> list[str]:
+        """Each distinct unhandled error in the log: its request and its exception's last lines.
+
+        For a test's failure message: what a 500 was, without the whole log.
+        """
+        found: dict[str, None] = {}
+        for line in self.log.read_text(errors="replace").splitlines():
+            if not line.startswith("{") or '"unhandled error' not in line:
+                continue
+            entry = json.loads(line)
+            lines = entry.get("exception", "").splitlines()
+            where = [part.strip() for part in lines if part.strip(" ^~")][-3:]  # no caret lines
+            found.setdefault(f"{entry['message']}: " + " | ".join(where))
+        return list(found)
