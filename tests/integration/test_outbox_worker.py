@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import update
 
 from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.outbox import Outbox, PermanentFailure, RetryLater, queries
-from cometchat_auth.outbox.models import FAILED
+from cometchat_auth.outbox.models import FAILED, JobRow
 from cometchat_auth.store import Database
+from cometchat_auth.store.models import utcnow
 from tests.support.outbox import drained, jobs_left, without_jobs
 from tests.support.waiting import eventually_async
 
@@ -282,16 +284,44 @@ async def test_a_heartbeat_keeps_a_slow_job_from_a_second_worker(database: Datab
     assert runs == [1]  # never taken from the live worker that held it
 
 
-async def test_run_now_takes_over_a_dead_workers_job_within_its_lease(
+async def test_run_now_leaves_another_process_its_job_and_takes_it_once_the_lease_is_over(
     database: Database,
 ) -> None:
     outbox, ran = noting(database)
     async with database.sessionmaker() as db:
         await outbox.enqueue(db, "test.note", {"n": 7}, ordering_key="ann")
         await db.commit()
-    # Another process claims it and dies (kill -9): no heartbeat renews its short lease.
+    # Another process holds it (a lease that is not this outbox's): a request (a login, a
+    # logout) answers at once rather than wait on it; its holder runs it.
     async with database.sessionmaker() as db:
-        await queries.claim(db, lease=0.5, limit=1)
-    # A request of the same user (a login) does not wait out a long lease: it runs the job.
+        await queries.claim(db, lease=60, limit=1)
+    assert await outbox.run_now("ann", within=60) is False
+    assert ran == []
+    # That process died (kill -9): once its lease has run out, the next request runs the job.
+    async with database.sessionmaker() as db:
+        await db.execute(update(JobRow).values(locked_until=utcnow()))
+        await db.commit()
     assert await outbox.run_now("ann", within=10) is True
     assert ran == [7]
+
+
+async def test_run_now_sees_through_a_job_its_own_worker_holds(database: Database) -> None:
+    outbox = outbox_on(database)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def handler(payload: dict[str, Any]) -> None:
+        started.set()
+        await release.wait()
+
+    outbox.register("test.held", handler)
+    async with outbox.running():
+        async with database.sessionmaker() as db:
+            await outbox.enqueue(db, "test.held", {}, ordering_key="ann")
+            await db.commit()
+        await asyncio.wait_for(started.wait(), 10)
+        request = asyncio.create_task(outbox.run_now("ann", within=60))
+        await asyncio.sleep(0.2)
+        assert not request.done()  # its worker has the job: the request waits for its end
+        release.set()
+        assert await asyncio.wait_for(request, 10) is True
+    assert await jobs_left(database) == []

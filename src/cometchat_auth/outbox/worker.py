@@ -79,6 +79,8 @@ class Outbox:
         #: The table the jobs live in (the plug-in has its own, under a prefix).
         self.rows = rows
         self._wake = asyncio.Event()
+        #: The jobs this process holds (claimed, not yet settled), each with its end.
+        self._held: dict[int, asyncio.Event] = {}
         self._jitter: Callable[[], float] = random.random
 
     @property
@@ -188,21 +190,27 @@ class Outbox:
     async def _claim(self, *, limit: int, ordering_key: str | None = None) -> list[Claimed]:
         try:
             async with self.sessionmaker() as db:
-                return await queries.claim(
+                claimed = await queries.claim(
                     db, lease=self._lease, limit=limit, ordering_key=ordering_key, rows=self.rows
                 )
         except Exception as exc:
             # The database may be briefly busy or away: try again at the next poll.
             log.warning("outbox could not claim jobs: %s", describe(exc))
             return []
+        for job in claimed:
+            self._held[job.id] = asyncio.Event()
+        return claimed
 
     async def run_now(self, ordering_key: str, *, within: float) -> bool:
         """Run an ordering key's due jobs in this task for ``within`` s; True once none is left.
 
-        A request uses it to finish its own jobs before answering, while CometChat is quick.
+        A request uses it to finish its own jobs before answering, while CometChat is quick. A
+        job this process holds (its worker took it first) is waited for; one another process
+        holds is not: that process finishes it, and the request answers at once (False).
         """
         loop = asyncio.get_running_loop()
         end = loop.time() + within
+        missed = False
         while (remaining := end - loop.time()) > 0:
             # A look first: most requests have no job left, and that costs one query.
             try:
@@ -214,19 +222,38 @@ class Outbox:
                 return False
             if head is None:
                 return True
-            if head.locked_until is None and head.run_after > utcnow():
+            now = utcnow()
+            if head.locked_until is not None and head.locked_until > now:
+                held = self._held.get(head.id)
+                if held is None:
+                    return False  # another process's: it runs the job (or its lease runs out)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(remaining):
+                        await held.wait()
+                continue
+            if head.run_after > now:
                 return False  # waiting out a back-off
             claimed = await self._claim(limit=1, ordering_key=ordering_key)
             if claimed:
+                missed = False
                 if not await self._execute(claimed[0], budget=remaining):
                     return False
                 continue
-            # Another worker holds it (the wake-up after commit is quick): see it through.
-            await asyncio.sleep(min(0.05, remaining))
+            if missed:
+                # Twice taken from under us, with no lease seen: a claim in flight elsewhere.
+                await asyncio.sleep(min(0.05, remaining))
+            missed = not missed
         return False
 
     async def _execute(self, job: Claimed, *, budget: float | None = None) -> bool:
         """Run one claimed job and settle it; True when it is done."""
+        try:
+            return await self._run(job, budget)
+        finally:
+            if (held := self._held.pop(job.id, None)) is not None:
+                held.set()
+
+    async def _run(self, job: Claimed, budget: float | None) -> bool:
         handler = self._handlers.get(job.kind)
         payload = self._vault.open(job.payload)
         try:
