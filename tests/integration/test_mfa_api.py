@@ -194,6 +194,33 @@ def test_turning_it_off_needs_the_password_and_a_code(http: httpx.Client) -> Non
     assert error(gone) == (409, "MFA_NOT_ENABLED")
 
 
+def test_new_recovery_codes_replace_the_old_ones(http: httpx.Client) -> None:
+    account, app, old = enrolled(http)
+    headers = bearer(account)
+    renew = "/auth/mfa/recovery-codes"
+    wrong_password = http.post(
+        renew, json={"password": "not it at all", "code": code(app, 1)}, headers=headers
+    )
+    assert error(wrong_password) == (401, "INVALID_CREDENTIALS")
+    wrong_code = http.post(
+        renew, json={"password": PASSWORD, "code": "aaaaa-aaaaa"}, headers=headers
+    )
+    assert error(wrong_code) == (401, "MFA_CODE_INVALID")
+    done = http.post(renew, json={"password": PASSWORD, "code": old[0]}, headers=headers)
+    assert done.status_code == 200, done.text
+    assert done.headers["cache-control"] == "no-store"
+    new = done.json()["recoveryCodes"]
+    assert len(set(new)) == 10
+    assert set(new).isdisjoint(old)
+    assert http.get("/auth/mfa", headers=headers).json()["recoveryCodesLeft"] == 10
+    # The old codes stopped working; the new ones sign in.
+    assert error(verify(http, password_step(http, account), old[1])) == (401, "MFA_CODE_INVALID")
+    assert verify(http, password_step(http, account), new[0]).status_code == 200
+    without = register(http)
+    none = http.post(renew, json={"password": PASSWORD, "code": "123456"}, headers=bearer(without))
+    assert error(none) == (409, "MFA_NOT_ENABLED")
+
+
 def test_codes_are_rate_limited(make_server: Server) -> None:
     with (
         make_server(rate_limit_login_account="4/minute") as url,

@@ -19,7 +19,7 @@ from cometchat_auth.api.errors import COMETCHAT, LIMITED, responses
 from cometchat_auth.api.schemas import (
     AuthOut,
     MfaCodeIn,
-    MfaDisableIn,
+    MfaProofIn,
     MfaRequiredOut,
     MfaStatusOut,
     MfaVerifyIn,
@@ -125,10 +125,7 @@ async def confirm_totp(
     codes = await totp.confirm(db, services.vault, me.user, body.code)
     if codes is None:
         raise MfaCodeInvalid
-    record(db, Event.MFA_ENABLED, user_id=me.user.id, email=me.user.email_key)
-    await db.commit()
-    response.headers["Cache-Control"] = "no-store"
-    return RecoveryCodesOut(recovery_codes=codes)
+    return await _show_once(codes, Event.MFA_ENABLED, me.user, db, response)
 
 
 @router.delete(
@@ -140,19 +137,61 @@ async def confirm_totp(
     summary="Turn the authenticator app off: the password and a code (or a recovery code) confirm",
 )
 async def disable_totp(
-    body: MfaDisableIn, request: Request, me: SignedInDep, services: ServicesDep, db: DbDep
+    body: MfaProofIn, request: Request, me: SignedInDep, services: ServicesDep, db: DbDep
 ) -> Response:
-    await _limit(services, request, me.user)
-    if await totp.confirmed(db, me.user.id) is None:
-        raise MfaNotEnabled
-    await accounts.check_password(
-        db, services.passwords, me.user, body.password, lockout=services.lockout
-    )
-    await totp.prove(db, services.vault, services.lockout, me.user, body.code)
+    await _prove_owner(body, request, me.user, services, db)
     await totp.remove(db, me.user.id)
     record(db, Event.MFA_DISABLED, user_id=me.user.id, email=me.user.email_key)
     await db.commit()
     return Response(status_code=204)
+
+
+@router.post(
+    "/recovery-codes",
+    response_model=RecoveryCodesOut,
+    responses=responses(
+        "UNAUTHENTICATED", "INVALID_CREDENTIALS", "MFA_CODE_INVALID", "MFA_NOT_ENABLED", *LIMITED
+    ),
+    summary="Ten new recovery codes, shown once; the old ones stop working. The password and a"
+    " code confirm",
+)
+async def renew_recovery_codes(
+    body: MfaProofIn,
+    request: Request,
+    me: SignedInDep,
+    services: ServicesDep,
+    db: DbDep,
+    response: Response,
+) -> RecoveryCodesOut:
+    await _prove_owner(body, request, me.user, services, db)
+    codes = await totp.new_recovery_codes(db, me.user.id)
+    return await _show_once(codes, Event.MFA_RECOVERY_CODES_RENEWED, me.user, db, response)
+
+
+async def _show_once(
+    codes: list[str], event: Event, user: UserRow, db: AsyncSession, response: Response
+) -> RecoveryCodesOut:
+    """New recovery codes: the event recorded and committed, the answer never cached."""
+    record(db, event, user_id=user.id, email=user.email_key)
+    await db.commit()
+    response.headers["Cache-Control"] = "no-store"
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
+async def _prove_owner(
+    body: MfaProofIn, request: Request, user: UserRow, services: Services, db: AsyncSession
+) -> None:
+    """The account's password and a code (each counted as a sign-in), for a change to the factor.
+
+    A stolen access token alone must not turn it off or read new recovery codes.
+    """
+    await _limit(services, request, user)
+    if await totp.confirmed(db, user.id) is None:
+        raise MfaNotEnabled
+    await accounts.check_password(
+        db, services.passwords, user, body.password, lockout=services.lockout
+    )
+    await totp.prove(db, services.vault, services.lockout, user, body.code)
 
 
 async def _limit(services: Services, request: Request, user: UserRow) -> None:

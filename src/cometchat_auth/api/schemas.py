@@ -164,7 +164,9 @@ class MfaVerifyIn(MfaCodeIn):
     mfa_token: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
-class MfaDisableIn(MfaCodeIn):
+class MfaProofIn(MfaCodeIn):
+    """The password and a code: what turning the factor off or renewing recovery codes asks."""
+
     password: LoginPassword
 
 

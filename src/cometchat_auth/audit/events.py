@@ -32,6 +32,7 @@ class Event(enum.StrEnum):
     EMAIL_CHANGED = "email_changed"
     MFA_ENABLED = "mfa_enabled"
     MFA_DISABLED = "mfa_disabled"
+    MFA_RECOVERY_CODES_RENEWED = "mfa_recovery_codes_renewed"
     MFA_REQUIRED = "mfa_required"
     MFA_SUCCEEDED = "mfa_succeeded"
     MFA_FAILED = "mfa_failed"
