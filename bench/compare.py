@@ -9,33 +9,23 @@ on SQLite and on PostgreSQL; login is set against the argon2id bound measured in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import shutil
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
-from tests.support.postgres import admin
-from tests.support.processes import wait_until_up
-from tests.support.servers import free_port
 
-from bench import seed, wrk
-from bench.server import APP_ID, REST_API_KEY, Server, pinned, running_server
+from bench import parts, seed, wrk
+from bench.server import APP_ID, REST_API_KEY, Server, running_server
 from cometchat_auth.accounts.passwords import Passwords
 from cometchat_auth.outbox.models import JobRow
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
 SERVER_CORE, LOAD_CORE = "0", "1"
-NODE = Path(__file__).parent / "node"
 #: Sessions for the paths that spend one per request: more than a run can use up.
 SPENT_PER_RUN = int(SECONDS * 4000) + 2000
 ROUND_ROBIN = 256
@@ -48,35 +38,13 @@ class Row:
     rss_mb: float | None = None
 
 
-def _need(tool: str) -> None:
-    if shutil.which(tool) is None:
-        sys.exit(f"bench: {tool} is missing (make bench installs it)")
-
-
-@contextlib.contextmanager
-def _node(script: str, env: dict[str, str], cores: str) -> Iterator[str]:
-    port = free_port()
-    process = subprocess.Popen(
-        pinned(["node", str(NODE / script)], cores),
-        env={**os.environ, **env, "PORT": str(port)},
-        stdout=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def _express(stub: str) -> wrk.Figures:
     env = {
         "COMETCHAT_API_BASE": f"{stub}/v3",
         "COMETCHAT_APP_ID": APP_ID,
         "COMETCHAT_REST_API_KEY": REST_API_KEY,
     }
-    with _node("tutorial_server.js", env, SERVER_CORE) as url:
+    with parts.node("tutorial_server.js", env, SERVER_CORE) as url:
         login = wrk.Load("GET", "/login?email=user@example.com&password=password")
         assert httpx.get(f"{url}{login.path}").status_code == 200
         wrk.run(url, login, seconds=2, cores=LOAD_CORE)  # warm-up
@@ -100,19 +68,6 @@ def _verify_seconds(hashed: str) -> float:
     return min(times)
 
 
-@contextlib.contextmanager
-def _database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite+aiosqlite:///{folder}/bench-{uuid.uuid4().hex[:6]}.db"
-        return
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def _outbox_drained(database_url: str, within: float = 120) -> None:
     """Wait until the server's outbox has run every job (token deletions) a run queued."""
 
@@ -127,14 +82,6 @@ def _outbox_drained(database_url: str, within: float = 120) -> None:
     deadline = time.monotonic() + within
     while asyncio.run(pending()) and time.monotonic() < deadline:
         time.sleep(0.5)
-
-
-def _rss_mb(pid: int) -> float:
-    """The resident memory of ``pid``, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _loads(seeded: seed.Seeded) -> list[tuple[str, wrk.Load]]:
@@ -193,7 +140,7 @@ def _paths(database_url: str, stub: str, folder: Path, hashed: str) -> list[Row]
         rows = []
         for name, load in _loads(seeded):
             figures = wrk.run(server.url, load, seconds=SECONDS, cores=LOAD_CORE)
-            rows.append(Row(name, figures, _rss_mb(server.process.pid)))
+            rows.append(Row(name, figures, parts.rss_mb(server.process.pid)))
             _outbox_drained(database_url)
         return rows
 
@@ -238,16 +185,18 @@ def _table(title: str, rows: list[Row], express: wrk.Figures, bound: float) -> s
 
 
 def main() -> None:
-    for tool in ("wrk", "node", "taskset"):
-        _need(tool)
+    parts.need("wrk", "node", "taskset")
     hashed = seed.password_hash()
     verify = _verify_seconds(hashed)
-    with tempfile.TemporaryDirectory() as name, _node("upstream_stub.js", {}, LOAD_CORE) as stub:
+    with (
+        tempfile.TemporaryDirectory() as name,
+        parts.node("upstream_stub.js", {}, LOAD_CORE) as stub,
+    ):
         folder = Path(name)
         express = _express(stub)
         tables = {}
         for kind in ("sqlite", "postgresql"):
-            with _database(kind, folder) as url:
+            with parts.database(kind, folder) as url:
                 tables[kind] = _paths(url, stub, folder, hashed)
                 if kind == "postgresql":
                     two = _two_workers_login(url, stub, folder, hashed)

@@ -25,7 +25,7 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bench import compare, seed, wrk
+from bench import compare, parts, seed, wrk
 from bench.server import Server, running_server
 from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.outbox import queries
@@ -201,9 +201,9 @@ def main() -> None:
     hashed = seed.password_hash()
     with (
         tempfile.TemporaryDirectory() as name,
-        compare._node("upstream_stub.js", {}, compare.LOAD_CORE) as stub,
-        compare._database("postgresql", Path(name)) as small_url,
-        compare._database("postgresql", Path(name)) as large_url,
+        parts.node("upstream_stub.js", {}, compare.LOAD_CORE) as stub,
+        parts.database("postgresql", Path(name)) as small_url,
+        parts.database("postgresql", Path(name)) as large_url,
         running_server(
             Path(name), api_base=f"{stub}/v3", database_url=small_url, cores="0", extra_env=NO_SWEEP
         ) as small,
