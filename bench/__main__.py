@@ -7,6 +7,7 @@ from bench import (
     import_rss,
     login_load,
     login_timing,
+    rss,
     scale,
 )
 
@@ -18,3 +19,4 @@ if __name__ == "__main__":
     forgot_followup.main()
     login_load.main()
     import_rss.main()
+    rss.main([])
