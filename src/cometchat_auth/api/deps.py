@@ -25,34 +25,40 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def get_services(request: Request) -> Services:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` one in its thread pool, a hand-off
+# to a thread and back on every request for what is an attribute read.
+
+
+async def get_services(request: Request) -> Services:
     return cast(Services, request.app.state.services)
 
 
-def get_transport(request: Request) -> Transport:
+async def get_transport(request: Request) -> Transport:
     return cast(Transport, request.app.state.transport)
 
 
-async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """One database session per request: handlers commit; a kept refusal commits its work
-    (``store.transaction``) before the answer goes; anything else rolls back."""
-    async with transaction(get_services(request).database.sessionmaker) as db:
-        yield db
-
-
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_sessions(request: Request) -> SessionManager:
-    return get_services(request).sessions
-
-
-def get_limits(request: Request) -> RateLimits:
-    return get_services(request).limits
-
-
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_db(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """One database session per request: handlers commit; a kept refusal commits its work
+    (``store.transaction``) before the answer goes; anything else rolls back."""
+    async with transaction(services.database.sessionmaker) as db:
+        yield db
+
+
+async def get_sessions(services: ServicesDep) -> SessionManager:
+    return services.sessions
+
+
+async def get_limits(services: ServicesDep) -> RateLimits:
+    return services.limits
+
+
 # The narrower parts, for handlers that need no more.
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionsDep = Annotated[SessionManager, Depends(get_sessions)]

@@ -30,7 +30,7 @@ ID_TOKEN_CODES = tuple(
 )
 
 
-def get_exchange(services: ServicesDep) -> Exchange:
+async def get_exchange(services: ServicesDep) -> Exchange:
     assert services.exchange is not None  # the routes are mounted only with an issuer set
     return services.exchange
 
