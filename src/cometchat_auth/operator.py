@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import typer
@@ -63,7 +64,13 @@ async def create_user(*, email: str, name: str, password: str) -> None:
 async def list_users() -> None:
     async with opened_services() as services, services.database.sessionmaker() as db:
         rows = [
-            (row.id, row.email, row.name, row.created_at.isoformat(timespec="seconds"))
+            (
+                row.id,
+                row.email,
+                row.name,
+                _when(row.created_at),
+                _when(row.disabled_at) if row.disabled_at else "",
+            )
             for row in await db.scalars(select(UserRow).order_by(UserRow.created_at))
         ]
     if not console.is_terminal:
@@ -71,10 +78,14 @@ async def list_users() -> None:
         for fields in rows:
             print("\t".join(fields))
         return
-    table = Table("id", "email", "name", "created")
+    table = Table("id", "email", "name", "created", "disabled")
     for fields in rows:
         table.add_row(*fields)
     console.print(table)
+
+
+def _when(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
 
 
 async def delete_user(email: str) -> None:

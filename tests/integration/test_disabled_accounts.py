@@ -46,9 +46,11 @@ def test_disable_then_enable(
     assert right.status_code == wrong.status_code == 401
     assert right.json() == wrong.json()
     assert "already disabled" in cli(["users", "disable", email], env=env, cwd=tmp_path).stdout
+    assert listed(env, tmp_path)[email][-1]  # piped: the disabled time is the last field
 
     enabled = cli(["users", "enable", email], env=env, cwd=tmp_path)
     assert enabled.returncode == 0, enabled.stdout + enabled.stderr
+    assert listed(env, tmp_path)[email][-1] == ""
     user = emulator_user(emulator_url, uid)
     assert user is not None
     assert user["deactivatedAt"] is None
@@ -70,3 +72,12 @@ async def test_the_client_reactivates_only_deactivated_users(emulator_url: str) 
         await cc.reactivate_users(["active-one", "gone-one", "never-there"])
         assert sorted([user.uid async for user in cc.list_users()]) == ["active-one", "gone-one"]
         assert (await cc.get_user("gone-one")).deactivated_at is None
+
+
+def listed(env: dict[str, str], cwd: Path) -> dict[str, list[str]]:
+    """``users list`` piped: each account's fields by email."""
+    answer = cli(["users", "list"], env=env, cwd=cwd)
+    assert answer.returncode == 0, answer.stderr
+    return {
+        fields[1]: fields for line in answer.stdout.splitlines() if (fields := line.split("\t"))
+    }
