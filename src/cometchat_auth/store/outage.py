@@ -13,6 +13,11 @@ from sqlalchemy import exc as sa
 
 #: The modules whose bare OSError or TimeoutError means the database (not CometChat, not Redis).
 _DRIVERS = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3.")
+#: PostgreSQL's SQLSTATE classes for a server that cannot serve now, whatever the error's class:
+#: connection exceptions (08), insufficient resources such as too many connections (53), and
+#: operator intervention: shutting down, starting up (a failover), a statement timeout (57).
+#: SQLAlchemy wraps those raised while connecting as a plain DBAPIError.
+_OUTAGE_SQLSTATES = ("08", "53", "57")
 
 
 def is_database_outage(error: BaseException) -> bool:
@@ -21,8 +26,10 @@ def is_database_outage(error: BaseException) -> bool:
         return True
     if isinstance(error, sa.DBAPIError):
         # Operational: refused, shut down, starting up, too many connections, SQLite locked.
-        return error.connection_invalidated or isinstance(
-            error, sa.OperationalError | sa.InterfaceError
+        return (
+            error.connection_invalidated
+            or isinstance(error, sa.OperationalError | sa.InterfaceError)
+            or str(getattr(error.orig, "sqlstate", None) or "").startswith(_OUTAGE_SQLSTATES)
         )
     if isinstance(error, OSError):  # ConnectionError, TimeoutError, refused, unknown host
         return _raised_in_driver(error.__traceback__)
