@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -94,9 +96,13 @@ def serve(
     ] = None,
 ) -> None:
     """Run the auth server; with no CometChat credentials, the local emulator runs beside it."""
-    from cometchat_auth.serving import configure_logging, run
+    from cometchat_auth.serving import configure_logging, malloc_tuned, run
     from cometchat_auth.settings import Settings, SettingsError
 
+    tuned = malloc_tuned(os.environ)
+    if tuned is not None:
+        # This process again (the same pid), its malloc tuned; the workers inherit it.
+        os.execve(sys.executable, sys.orig_argv, tuned)  # noqa: S606 (our own command line)
     settings = Settings()
     configure_logging(settings)
     try:

@@ -12,10 +12,11 @@ import contextlib
 import json
 import logging
 import os
+import platform
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,30 @@ if TYPE_CHECKING:
 LOCAL_APP_ID = "local-app"
 #: Seconds a worker may leave the supervisor's liveness ping unanswered before it is replaced.
 WORKER_HEALTHCHECK = 60
+
+
+#: glibc's malloc as argon2id needs it (19 MiB a hash at OWASP's cost): blocks of 1 MiB or more
+#: mapped on their own and given back when freed, on transparent huge pages. By default glibc
+#: raises that threshold to the size of the last mapped block freed, so from the second hash on
+#: its memory comes from the arena of the thread running it and stays there, one hash's worth per
+#: arena, and anyio's threads take arenas of their own: a worker grew from 125 MB to 325 MB in
+#: 5 minutes of mixed load (python -m bench.rss). Huge pages keep the giving back cheap: a hash's
+#: memory is faulted in as 10 pages, not 4,864 (a verify took 44 ms on small pages, 24-28 ms so).
+MALLOC_TUNABLES = ("glibc.malloc.mmap_threshold=1048576", "glibc.malloc.hugetlb=1")
+
+
+def malloc_tuned(environ: Mapping[str, str]) -> dict[str, str] | None:
+    """``environ`` with MALLOC_TUNABLES added to GLIBC_TUNABLES, which glibc reads at start
+    only; None when nothing is missing (a tunable set otherwise is kept) or the C library is
+    not glibc."""
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    present = [item for item in environ.get("GLIBC_TUNABLES", "").split(":") if item]
+    names = {item.split("=", 1)[0] for item in present}
+    missing = [item for item in MALLOC_TUNABLES if item.split("=", 1)[0] not in names]
+    if not missing:
+        return None
+    return {**environ, "GLIBC_TUNABLES": ":".join([*present, *missing])}
 
 
 def emulator_dir(settings: Settings) -> Path:

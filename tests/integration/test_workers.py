@@ -24,6 +24,7 @@ import pytest
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cometchat_auth.emulator import EmulatorConfig, create_app
+from cometchat_auth.serving import MALLOC_TUNABLES
 from tests.integration.test_cli import CLI, clean_env
 from tests.support.auth_server import PASSWORD, new_email
 from tests.support.emulator_view import set_faults, token_works
@@ -194,6 +195,22 @@ def test_a_session_made_on_one_worker_works_on_the_other(two_workers: Served) ->
     assert call(on_first, "POST", "/auth/refresh", spent)[0] == 401
     _, on_second = connection_on(two_workers, not_on=first)
     assert call(on_second, "GET", "/auth/me", token=newer["accessToken"])[0] == 401
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the same on either
+def test_the_supervisor_and_each_worker_run_with_malloc_tuned_for_argon2id(
+    two_workers: Served,
+) -> None:
+    """glibc reads GLIBC_TUNABLES at start only: ``serve`` starts itself again with them (the
+    same process) and its workers inherit them."""
+    first, _ = connection_on(two_workers)
+    second, _ = connection_on(two_workers, not_on=first)
+    for pid in (two_workers.process.pid, first, second):
+        environ = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+        name = "GLIBC_TUNABLES="
+        tunables = next(v.removeprefix(name) for v in environ if v.startswith(name))
+        # As glibc 2.36 parses the tunables it cuts the string it was given after the first.
+        assert tunables.split(":")[0] == MALLOC_TUNABLES[0]
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the same on either
