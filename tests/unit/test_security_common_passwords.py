@@ -25,3 +25,14 @@ def test_common_passwords_are_found(password: str) -> None:
 )
 def test_uncommon_passwords_are_not(password: str) -> None:
     assert not is_common(password)
+
+
+def test_every_entry_is_found_first_and_last_included() -> None:
+    data = files("cometchat_auth.accounts").joinpath("data/common-passwords.txt.gz").read_bytes()
+    lines = gzip.decompress(data).decode("utf-8").splitlines()
+    assert all(is_common(line) for line in lines if line)
+
+
+@pytest.mark.parametrize("password", ["\ud800password", "password\n12345678", "", "\uffff" * 9])
+def test_odd_passwords_are_answered_not_common(password: str) -> None:
+    assert not is_common(password)
