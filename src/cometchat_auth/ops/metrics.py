@@ -131,11 +131,25 @@ def shared_by_workers(folder: Path) -> Iterator[None]:
 
 def _registry() -> CollectorRegistry:
     """This process's registry, or one reading every worker's files in multiprocess mode."""
-    if not os.environ.get(MULTIPROC_DIR):
+    shared = os.environ.get(MULTIPROC_DIR)
+    if not shared:
         return REGISTRY
+    _forget_dead_workers(Path(shared))
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return registry
+
+
+def _forget_dead_workers(shared: Path) -> None:
+    """Drop the live gauges (hashes in flight, breaker state) of workers that died: the
+    supervisor starts new ones, and a killed worker's last values would count for ever."""
+    for pid in {int(path.stem.rsplit("_", 1)[1]) for path in shared.glob("gauge_live*_*.db")}:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, str(shared))  # type: ignore[no-untyped-call]
+        except PermissionError:
+            pass  # alive, another user's
 
 
 def exposition() -> bytes:
