@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from cometchat_auth.store import SessionRow, UserRow, open_database
 from cometchat_auth.store.db import migrate
+from tests.support.postgres import admin
 
 
 def user(email_key: str) -> UserRow:
@@ -81,3 +83,17 @@ async def test_datetimes_come_back_aware_in_utc(database_url: str) -> None:
             assert stored.expires_at.tzinfo is not None
             assert stored.expires_at == session.expires_at
             assert stored.created_at <= datetime.now(UTC)
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_not_used(
+    postgres_url: str,
+) -> None:
+    """A restart or an idle timeout on the server's side: the next request gets a fresh
+    connection from the pool, not an error."""
+    async with open_database(postgres_url) as database:
+        async with database.sessionmaker() as db:
+            pid = await db.scalar(text("SELECT pg_backend_pid()"))
+        await admin(f"SELECT pg_terminate_backend({int(pid)})")
+        await asyncio.sleep(0.5)  # the backend exits; the client reads its goodbye
+        async with database.sessionmaker() as db:
+            assert await db.scalar(text("SELECT pg_backend_pid()")) != pid
