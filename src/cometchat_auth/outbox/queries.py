@@ -36,9 +36,20 @@ def _free(now: datetime, rows: Rows) -> ColumnElement[bool]:
     )
 
 
+_EARLIER: dict[Rows, Rows] = {}
+
+
+def _earlier(rows: Rows) -> Rows:
+    """The table again, for jobs ahead in line: one alias per table, made once (a new one per
+    claim cost about a millisecond of CPU in SQLAlchemy's column adaptation)."""
+    if (alias := _EARLIER.get(rows)) is None:
+        alias = _EARLIER[rows] = aliased(rows, name="earlier")
+    return alias
+
+
 def _due(now: datetime, rows: Rows) -> ColumnElement[bool]:
     """Free, due, and first in line: no earlier pending job with the same ordering key."""
-    earlier = aliased(rows)
+    earlier = _earlier(rows)
     waiting_behind = exists().where(
         earlier.ordering_key == rows.ordering_key,
         earlier.id < rows.id,
