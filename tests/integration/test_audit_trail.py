@@ -13,18 +13,15 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from cometchat_auth.audit import Event
-from tests.integration.test_cli import clean_env, cli
+from tests.integration.test_cli import beside_server_env, cli
 from tests.integration.test_mfa_api import code, enrolled, password_step, verify
 from tests.support.audit import account_events
 from tests.support.auth_server import (
-    ENCRYPTION_KEY,
     PASSWORD,
-    SECRET_KEY,
     bearer,
     new_email,
     register,
 )
-from tests.support.emulator_view import REST_KEY
 from tests.support.smtp import link_in
 from tests.support.waiting import eventually
 
@@ -76,16 +73,7 @@ def test_an_email_change_is_audited(
 def test_an_operator_disabling_and_enabling_an_account_is_audited(
     client: httpx.Client, emulator_url: str, database_url: str, tmp_path: Path
 ) -> None:
-    env = clean_env(
-        DATABASE_URL=database_url,
-        COMETCHAT_APP_ID="testapp",
-        COMETCHAT_REST_API_KEY=REST_KEY["apikey"],
-        COMETCHAT_API_BASE=f"{emulator_url}/v3",
-        STATE_DIR=str(tmp_path / "cli-state"),
-        # The server's keys: its outbox worker may run the jobs the CLI queues.
-        SECRET_KEY=SECRET_KEY,
-        TOKEN_ENCRYPTION_KEYS=ENCRYPTION_KEY,
-    )
+    env = beside_server_env(database_url, emulator_url, tmp_path / "cli-state")
     account = register(client)
     for command in ("disable", "enable"):
         done = cli(["users", command, account["user"]["email"]], env=env, cwd=tmp_path)

@@ -14,8 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.auth_server import PASSWORD, isolated_settings, serve_auth
-from tests.support.emulator_view import emulator_user, token_works
+from tests.support.auth_server import (
+    ENCRYPTION_KEY,
+    PASSWORD,
+    SECRET_KEY,
+    isolated_settings,
+    serve_auth,
+)
+from tests.support.emulator_view import REST_KEY, emulator_user, token_works
 from tests.support.processes import wait_until_up
 from tests.support.servers import free_port
 from tests.support.waiting import eventually
@@ -33,6 +39,20 @@ def clean_env(**values: str) -> dict[str, str]:
 def cli(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CLI, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def beside_server_env(database_url: str, emulator_url: str, state_dir: Path) -> dict[str, str]:
+    """The commands' environment beside a running test server: its database, emulator and keys
+    (its outbox worker may run the jobs a command queues, so they must be readable to it)."""
+    return clean_env(
+        DATABASE_URL=database_url,
+        COMETCHAT_APP_ID="testapp",
+        COMETCHAT_REST_API_KEY=REST_KEY["apikey"],
+        COMETCHAT_API_BASE=f"{emulator_url}/v3",
+        STATE_DIR=str(state_dir),
+        SECRET_KEY=SECRET_KEY,
+        TOKEN_ENCRYPTION_KEYS=ENCRYPTION_KEY,
     )
 
 

@@ -8,24 +8,15 @@ from pathlib import Path
 import httpx
 
 from cometchat_auth.cometchat import CometChatClient
-from tests.integration.test_cli import clean_env, cli
-from tests.support.auth_server import ENCRYPTION_KEY, PASSWORD, SECRET_KEY, bearer, register
+from tests.integration.test_cli import beside_server_env, cli
+from tests.support.auth_server import PASSWORD, bearer, register
 from tests.support.emulator_view import REST_KEY, emulator_user, token_works
 
 
 def test_disable_then_enable(
     client: httpx.Client, emulator_url: str, database_url: str, tmp_path: Path
 ) -> None:
-    env = clean_env(
-        DATABASE_URL=database_url,
-        COMETCHAT_APP_ID="testapp",
-        COMETCHAT_REST_API_KEY=REST_KEY["apikey"],
-        COMETCHAT_API_BASE=f"{emulator_url}/v3",
-        STATE_DIR=str(tmp_path / "state"),
-        # The server's keys: its outbox worker may run the jobs the CLI queues.
-        SECRET_KEY=SECRET_KEY,
-        TOKEN_ENCRYPTION_KEYS=ENCRYPTION_KEY,
-    )
+    env = beside_server_env(database_url, emulator_url, tmp_path / "state")
     first = register(client)
     email, uid = first["user"]["email"], first["user"]["id"]
     second = client.post("/auth/login", json={"email": email, "password": PASSWORD}).json()
