@@ -166,6 +166,7 @@ async def _background(env: dict[str, str]) -> dict[str, Any]:
                 with _statements(engine) as poll_sql:
                     started = time.perf_counter()
                     claimed = await queries.claim(db, lease=60, limit=8)
+                    await db.commit()
                     polls.append(time.perf_counter() - started)
         poll = statistics.median(polls)
         async with engine.connect() as connection:

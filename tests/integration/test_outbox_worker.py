@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cometchat_auth.chat_tokens.vault import TokenVault
 from cometchat_auth.outbox import Outbox, PermanentFailure, RetryLater, queries
@@ -185,6 +186,7 @@ async def test_a_job_held_by_a_dead_worker_runs_after_its_lease(database: Databa
     # A worker claims it and dies (kill -9): nothing settles the job.
     async with database.sessionmaker() as db:
         (held,) = await queries.claim(db, lease=0.5, limit=10)
+        await db.commit()
     async with database.sessionmaker() as db:
         assert await queries.claim(db, lease=0.5, limit=10) == []  # nobody else takes it meanwhile
 
@@ -295,6 +297,7 @@ async def test_run_now_leaves_another_process_its_job_and_takes_it_once_the_leas
     # logout) answers at once rather than wait on it; its holder runs it.
     async with database.sessionmaker() as db:
         await queries.claim(db, lease=60, limit=1)
+        await db.commit()
     assert await outbox.run_now("ann", within=60) is False
     assert ran == []
     # That process died (kill -9): once its lease has run out, the next request runs the job.
@@ -302,6 +305,37 @@ async def test_run_now_leaves_another_process_its_job_and_takes_it_once_the_leas
         await db.execute(update(JobRow).values(locked_until=utcnow()))
         await db.commit()
     assert await outbox.run_now("ann", within=10) is True
+    assert ran == [7]
+
+
+async def test_run_now_waits_for_a_job_its_own_worker_has_just_claimed(
+    database: Database,
+) -> None:
+    """The worker's claim is committed, and the loop runs a request before the worker goes on:
+    the lease is this process's, so the request waits for the job rather than answer without
+    it (a sign-in then came without its CometChat token)."""
+    claimed = asyncio.Event()
+
+    class PausingAfterCommit(AsyncSession):
+        async def commit(self) -> None:
+            await super().commit()
+            claimed.set()
+            await asyncio.sleep(0.5)
+
+    paused = async_sessionmaker(**{**database.sessionmaker.kw, "class_": PausingAfterCommit})
+    ran: list[int] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        ran.append(payload["n"])
+
+    outbox = Outbox(paused, VAULT, poll_interval=0.05)
+    outbox.register("test.note", handler)
+    async with outbox.running():
+        async with database.sessionmaker() as db:
+            await outbox.enqueue(db, "test.note", {"n": 7}, ordering_key="ann")
+            await db.commit()
+        await claimed.wait()
+        assert await outbox.run_now("ann", within=10) is True
     assert ran == [7]
 
 

@@ -66,7 +66,7 @@ async def claim(
     ordering_key: str | None = None,
     rows: Rows = JobRow,
 ) -> list[Claimed]:
-    """Take up to ``limit`` due jobs (of one ordering key, if given) and commit the claim."""
+    """Take up to ``limit`` due jobs (of one ordering key, if given); the caller commits."""
     now = utcnow()
     picked = select(rows.id).where(_due(now, rows))
     if ordering_key is not None:
@@ -82,9 +82,7 @@ async def claim(
         .values(locked_until=now + timedelta(seconds=lease), attempts=rows.attempts + 1)
         .returning(rows.id, rows.kind, rows.payload, rows.ordering_key, rows.attempts)
     )
-    claimed = sorted((Claimed(*row) for row in taken), key=lambda job: job.id)
-    await db.commit()
-    return claimed
+    return sorted((Claimed(*row) for row in taken), key=lambda job: job.id)
 
 
 async def renew(db: AsyncSession, job: Claimed, *, lease: float, rows: Rows = JobRow) -> bool:

@@ -193,13 +193,26 @@ class Outbox:
                 claimed = await queries.claim(
                     db, lease=self._lease, limit=limit, ordering_key=ordering_key, rows=self.rows
                 )
+                # Held before the lease can be seen: ``run_now`` then waits for this process's
+                # job rather than take it for another process's.
+                for job in claimed:
+                    self._held[job.id] = asyncio.Event()
+                try:
+                    await db.commit()
+                except BaseException:
+                    self._release(claimed)
+                    raise
         except Exception as exc:
             # The database may be briefly busy or away: try again at the next poll.
             log.warning("outbox could not claim jobs: %s", describe(exc))
             return []
-        for job in claimed:
-            self._held[job.id] = asyncio.Event()
         return claimed
+
+    def _release(self, jobs: list[Claimed]) -> None:
+        """Settle this process's hold on ``jobs``: whoever waits on one looks again."""
+        for job in jobs:
+            if (held := self._held.pop(job.id, None)) is not None:
+                held.set()
 
     async def run_now(self, ordering_key: str, *, within: float) -> bool:
         """Run an ordering key's due jobs in this task for ``within`` s; True once none is left.
@@ -250,8 +263,7 @@ class Outbox:
         try:
             return await self._run(job, budget)
         finally:
-            if (held := self._held.pop(job.id, None)) is not None:
-                held.set()
+            self._release([job])
 
     async def _run(self, job: Claimed, budget: float | None) -> bool:
         handler = self._handlers.get(job.kind)
