@@ -343,9 +343,8 @@ def test_bearer_sign_out_after_the_access_token_expired(
 def test_calls_that_find_the_access_token_expired_together_share_one_refresh(
     page: Page, start_server: ServerFactory, transport: str
 ) -> None:
-    # Two seconds, as "exp" counts whole seconds: one would leave the refreshed access token
-    # anywhere from a second to no time at all for the retried calls.
-    server = start_server(session_transport=transport, access_token_ttl=2, access_token_leeway=0)
+    # "exp" counts whole seconds, rounded up: the token lives one to two seconds.
+    server = start_server(session_transport=transport, access_token_ttl=1, access_token_leeway=0)
     register(server, "Barbara Liskov", "barbara@example.com")
     open_page(page, server)
     uid = sign_in(page, "barbara@example.com")["cometchat"]["uid"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,7 +65,9 @@ class AccessTokens:
             # Unique per issue, so a refresh within the same second still yields a new token.
             "jti": secrets.token_urlsafe(12),
             "iat": now,
-            "exp": now + timedelta(seconds=self.ttl),
+            # Whole seconds, rounded up: a token lives at least its TTL (rounded down, a 1 s
+            # token could be dead on arrival).
+            "exp": math.ceil(now.timestamp()) + self.ttl,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
