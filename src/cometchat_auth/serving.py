@@ -180,7 +180,9 @@ def run(settings: Settings, *, host: str, port: int, workers: int | None = None)
         _metrics_port(settings)
         # Emulator first: the server's signal handler is then the one called first, so it
         # stops (letting its requests finish) while the emulator still answers them.
-        asyncio.run(_serve_all([*emulator, uvicorn.Server(config)]))
+        # uvicorn's own loop (uvloop when installed), as the workers of --workers N get.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(_serve_all([*emulator, uvicorn.Server(config)]))
         return
     from cometchat_auth.ops.metrics import shared_by_workers
 
