@@ -225,7 +225,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         raise SettingsError("no SECRET_KEY")
     async with (
         AsyncExitStack() as stack,
-        open_database(settings.database_url, max_wait=settings.database_timeout) as database,
+        open_database(
+            settings.database_url,
+            max_wait=settings.database_timeout,
+            pool_size=settings.database_pool_size,
+        ) as database,
         cometchat_client(settings) as client,
         aclosing(rate_limits(settings)) as limits,
     ):

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     #: Seconds to connect, to wait for a pooled connection, and per statement: an unreachable or
     #: blackholed database gives a quick 503, never a hang.
     database_timeout: float = Field(5.0, gt=0)
+    #: PostgreSQL connections each worker keeps open; a request beyond them waits for one (at
+    #: most DATABASE_TIMEOUT). Workers times this must stay under the server's max_connections.
+    database_pool_size: int = Field(15, ge=1)
     #: Seconds after which a mint's guard reconciles the user's CometChat tokens, unless the
     #: token was saved; by default twice COMETCHAT_DEADLINE plus DATABASE_TIMEOUT, plus 5.
     mint_guard_grace: float | None = Field(None, gt=0)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from cometchat_auth.store.lazy_begin import LazyBeginSession, begin_at_first_write
 from cometchat_auth.store.migration_lock import file_lock, hold_advisory_lock
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,19 +40,33 @@ class Database:
 DEFAULT_TIMEOUT = 5.0
 
 
-def create_engine(url: str, *, max_wait: float = DEFAULT_TIMEOUT) -> AsyncEngine:
+#: DATABASE_POOL_SIZE's default: PostgreSQL connections each process keeps open.
+DEFAULT_POOL_SIZE = 15
+
+
+def create_engine(
+    url: str, *, max_wait: float = DEFAULT_TIMEOUT, pool_size: int = DEFAULT_POOL_SIZE
+) -> AsyncEngine:
     """An engine that never echoes bound parameters (they hold hashes and ciphertexts) in errors,
     and never waits on the database longer than ``max_wait`` for one step (connect, a pooled
-    connection, a statement; on SQLite, another process's write lock)."""
+    connection, a statement; on SQLite, another process's write lock).
+
+    PostgreSQL connections stay open, ``pool_size`` of them at most: with connections beyond a
+    kept few (SQLAlchemy's overflow), 32 clients made the pool close and reopen them all the time,
+    and connecting (TLS negotiation, authentication, a server process) cost more than the queries.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_async_engine(
             url,
             hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=0,
             pool_timeout=max_wait,
             connect_args={"timeout": max_wait, "command_timeout": max_wait},
         )
         event.listen(engine.sync_engine.pool, "checkout", _drop_if_closed)
+        begin_at_first_write(engine.sync_engine)
         return engine
     if parsed.database and parsed.database != ":memory:":
         _private_sqlite_files(Path(parsed.database))
@@ -131,12 +146,17 @@ def migrate_database(url: str) -> str:
 
 
 @asynccontextmanager
-async def open_database(url: str, *, max_wait: float = DEFAULT_TIMEOUT) -> AsyncIterator[Database]:
-    """A migrated database for the life of the block; ``max_wait`` as ``create_engine``'s."""
-    engine = create_engine(url, max_wait=max_wait)
+async def open_database(
+    url: str, *, max_wait: float = DEFAULT_TIMEOUT, pool_size: int = DEFAULT_POOL_SIZE
+) -> AsyncIterator[Database]:
+    """A migrated database for the life of the block; options as ``create_engine``'s."""
+    engine = create_engine(url, max_wait=max_wait, pool_size=pool_size)
     try:
         await migrate(engine)
-        yield Database(engine, async_sessionmaker(engine, expire_on_commit=False))
+        sessionmaker = async_sessionmaker(
+            engine, expire_on_commit=False, sync_session_class=LazyBeginSession
+        )
+        yield Database(engine, sessionmaker)
     finally:
         await engine.dispose()
 
