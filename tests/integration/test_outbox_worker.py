@@ -339,6 +339,44 @@ async def test_run_now_waits_for_a_job_its_own_worker_has_just_claimed(
     assert ran == [7]
 
 
+async def test_run_now_looks_again_when_its_worker_ends_the_job_while_it_reads(
+    database: Database,
+) -> None:
+    """The request reads the job as held; before the answer reaches it, the worker finishes
+    the job and lets it go: the read is out of date, not another process's lease."""
+    started, finish = asyncio.Event(), asyncio.Event()
+    slow_read = False
+
+    class ReadArrivingLate(AsyncSession):
+        async def scalar(self, *args: Any, **kwargs: Any) -> Any:
+            nonlocal slow_read
+            found = await super().scalar(*args, **kwargs)
+            if slow_read:
+                slow_read = False
+                finish.set()
+                await asyncio.sleep(0.5)  # the worker ends the job meanwhile
+            return found
+
+    late = async_sessionmaker(**{**database.sessionmaker.kw, "class_": ReadArrivingLate})
+    ran: list[int] = []
+
+    async def handler(payload: dict[str, Any]) -> None:
+        started.set()
+        await finish.wait()
+        ran.append(payload["n"])
+
+    outbox = Outbox(late, VAULT, poll_interval=0.05)
+    outbox.register("test.note", handler)
+    async with outbox.running():
+        async with database.sessionmaker() as db:
+            await outbox.enqueue(db, "test.note", {"n": 7}, ordering_key="ann")
+            await db.commit()
+        await started.wait()
+        slow_read = True
+        assert await outbox.run_now("ann", within=10) is True
+    assert ran == [7]
+
+
 async def test_run_now_sees_through_a_job_its_own_worker_holds(database: Database) -> None:
     outbox = outbox_on(database)
     started, release = asyncio.Event(), asyncio.Event()

@@ -81,6 +81,8 @@ class Outbox:
         self._wake = asyncio.Event()
         #: The jobs this process holds (claimed, not yet settled), each with its end.
         self._held: dict[int, asyncio.Event] = {}
+        #: How many holds this process has let go: a read that spans one may be out of date.
+        self._releases = 0
         self._jitter: Callable[[], float] = random.random
 
     @property
@@ -212,6 +214,7 @@ class Outbox:
         """Settle this process's hold on ``jobs``: whoever waits on one looks again."""
         for job in jobs:
             if (held := self._held.pop(job.id, None)) is not None:
+                self._releases += 1
                 held.set()
 
     async def run_now(self, ordering_key: str, *, within: float) -> bool:
@@ -225,6 +228,7 @@ class Outbox:
         end = loop.time() + within
         missed = False
         while (remaining := end - loop.time()) > 0:
+            released = self._releases
             # A look first: most requests have no job left, and that costs one query.
             try:
                 async with self.sessionmaker() as db:
@@ -239,6 +243,8 @@ class Outbox:
             if head.locked_until is not None and head.locked_until > now:
                 held = self._held.get(head.id)
                 if held is None:
+                    if self._releases != released:
+                        continue  # this process let a job go while the read was on its way
                     return False  # another process's: it runs the job (or its lease runs out)
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(remaining):
