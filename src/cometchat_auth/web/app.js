@@ -111,8 +111,10 @@ async function enterChat(user, { authToken, status, retryAfter }, { focus = true
       fail(explainChat(error));
     }
   }
+  const said = $("status").textContent;
   await showSignedIn(user, status, { focus });
-  say(`Signed in as ${user.name}.`);
+  // The lists load after the account shows: what someone did meanwhile keeps its message.
+  if ($("status").textContent === said) say(`Signed in as ${user.name}.`);
   if (status === "unavailable" && chat.ready()) {
     retry = setTimeout(() => retryChat(user), (retryAfter || 5) * 1000);
   }
