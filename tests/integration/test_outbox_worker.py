@@ -30,8 +30,11 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         yield database
 
 
-def outbox_on(database: Database, **overrides: Any) -> Outbox:
-    """An outbox with quick back-off and polling, so retries happen within a test."""
+def outbox_on(
+    database: Database, session_class: type[AsyncSession] = AsyncSession, **overrides: Any
+) -> Outbox:
+    """An outbox with quick back-off and polling, so retries happen within a test; its
+    sessions are ``session_class``, for a test that pauses the loop somewhere."""
     options: dict[str, Any] = {
         "backoff_base": 0.01,
         "backoff_cap": 0.05,
@@ -39,12 +42,15 @@ def outbox_on(database: Database, **overrides: Any) -> Outbox:
         "max_attempts": 5,
     }
     options.update(overrides)
-    return Outbox(database.sessionmaker, VAULT, **options)
+    sessions = async_sessionmaker(**{**database.sessionmaker.kw, "class_": session_class})
+    return Outbox(sessions, VAULT, **options)
 
 
-def noting(database: Database) -> tuple[Outbox, list[int]]:
+def noting(
+    database: Database, session_class: type[AsyncSession] = AsyncSession
+) -> tuple[Outbox, list[int]]:
     """An outbox whose ``test.note`` jobs append their ``n`` to the list it returns."""
-    outbox = outbox_on(database)
+    outbox = outbox_on(database, session_class)
     ran: list[int] = []
 
     async def handler(payload: dict[str, Any]) -> None:
@@ -322,14 +328,7 @@ async def test_run_now_waits_for_a_job_its_own_worker_has_just_claimed(
             claimed.set()
             await asyncio.sleep(0.5)
 
-    paused = async_sessionmaker(**{**database.sessionmaker.kw, "class_": PausingAfterCommit})
-    ran: list[int] = []
-
-    async def handler(payload: dict[str, Any]) -> None:
-        ran.append(payload["n"])
-
-    outbox = Outbox(paused, VAULT, poll_interval=0.05)
-    outbox.register("test.note", handler)
+    outbox, ran = noting(database, PausingAfterCommit)
     async with outbox.running():
         async with database.sessionmaker() as db:
             await outbox.enqueue(db, "test.note", {"n": 7}, ordering_key="ann")
@@ -357,7 +356,7 @@ async def test_run_now_looks_again_when_its_worker_ends_the_job_while_it_reads(
                 await asyncio.sleep(0.5)  # the worker ends the job meanwhile
             return found
 
-    late = async_sessionmaker(**{**database.sessionmaker.kw, "class_": ReadArrivingLate})
+    outbox = outbox_on(database, ReadArrivingLate)
     ran: list[int] = []
 
     async def handler(payload: dict[str, Any]) -> None:
@@ -365,7 +364,6 @@ async def test_run_now_looks_again_when_its_worker_ends_the_job_while_it_reads(
         await finish.wait()
         ran.append(payload["n"])
 
-    outbox = Outbox(late, VAULT, poll_interval=0.05)
     outbox.register("test.note", handler)
     async with outbox.running():
         async with database.sessionmaker() as db:
